@@ -1,0 +1,121 @@
+//! The result of analysing one cell: what every later crate needs to know.
+
+use serde::{Deserialize, Serialize};
+
+use crate::TruthTable;
+
+/// Where a signal of a cell comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// Input pin number `.0` (index into [`CellModel::inputs`]).
+    Input(usize),
+    /// Output pin number `.0` (index into [`CellModel::outputs`]).
+    Output(usize),
+    /// A node inside the cell that drives at least one transistor gate.
+    Internal,
+}
+
+/// A signal of a cell: an input pin, an output pin, or an internal node that
+/// drives transistor gates. Every node whose level can switch a transistor is one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// Node name as written in the SPICE netlist.
+    pub name: String,
+    /// Input, output or internal.
+    pub kind: SignalKind,
+    /// The node's settled value as a function of the cell inputs.
+    pub function: TruthTable,
+    /// Number of MOSFET gate terminals this node drives inside the cell.
+    pub gate_count: u32,
+    /// Sum of W·L over those gates, in µm² (0 when the netlist gives no sizes).
+    pub gate_area: f64,
+    /// CMOS stage depth: 0 for inputs; for a node restored by stage `s`,
+    /// `1 +` the largest depth among the signals that drive gates of `s`.
+    pub depth: u32,
+    /// Index into [`CellModel::stages`] of the stage that restores this node
+    /// (`None` for inputs).
+    pub stage: Option<usize>,
+}
+
+/// One CMOS stage: a channel-connected group of transistors between the rails,
+/// its gate-driving signals and the nodes it restores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Indices into [`CellModel::signals`] of the signals on this stage's gates.
+    pub gate_inputs: Vec<usize>,
+    /// Indices into [`CellModel::signals`] of the nodes this stage drives.
+    pub outputs: Vec<usize>,
+    /// Transistors in the stage (n, p).
+    pub nmos: u32,
+    /// p-channel transistors in the stage.
+    pub pmos: u32,
+    /// Longest series chain of n transistors from an output to ground.
+    pub n_stack: u32,
+    /// Longest series chain of p transistors from an output to supply.
+    pub p_stack: u32,
+    /// Sum of W/L of the stage's nmos devices (1 per device when unsized).
+    pub n_strength: f64,
+    /// Sum of W/L of the stage's pmos devices (1 per device when unsized).
+    pub p_strength: f64,
+    /// Stage depth (see [`Signal::depth`]).
+    pub depth: u32,
+}
+
+/// A combinational cell derived from its transistor netlist.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellModel {
+    /// Subcircuit name.
+    pub name: String,
+    /// File the subcircuit came from (as given to the reader).
+    pub file: String,
+    /// Line of its `.subckt` card (1-based).
+    pub line: usize,
+    /// Input pins, in subcircuit pin order.
+    pub inputs: Vec<String>,
+    /// Output pins, in subcircuit pin order.
+    pub outputs: Vec<String>,
+    /// Number of n-channel transistors.
+    pub nmos: u32,
+    /// Number of p-channel transistors.
+    pub pmos: u32,
+    /// Per output (same order as `outputs`): its function of the inputs.
+    pub functions: Vec<TruthTable>,
+    /// Every input, every gate-driving internal node and every output.
+    /// Inputs come first in pin order; the rest in stage order.
+    pub signals: Vec<Signal>,
+    /// Stages in topological order (a stage only reads signals of earlier stages or inputs).
+    pub stages: Vec<Stage>,
+}
+
+impl CellModel {
+    /// Total transistor count: the cell's static TOs per use.
+    pub fn transistors(&self) -> u32 {
+        self.nmos + self.pmos
+    }
+
+    /// Index of the input pin called `name` (case-insensitive).
+    pub fn input_index(&self, name: &str) -> Option<usize> {
+        self.inputs.iter().position(|p| p.eq_ignore_ascii_case(name))
+    }
+
+    /// Index of the output pin called `name` (case-insensitive).
+    pub fn output_index(&self, name: &str) -> Option<usize> {
+        self.outputs.iter().position(|p| p.eq_ignore_ascii_case(name))
+    }
+
+    /// The signal record of input pin `i`.
+    pub fn input_signal(&self, i: usize) -> Option<&Signal> {
+        self.signals.iter().find(|s| s.kind == SignalKind::Input(i))
+    }
+
+    /// The signal record of output pin `o`.
+    pub fn output_signal(&self, o: usize) -> Option<&Signal> {
+        self.signals.iter().find(|s| s.kind == SignalKind::Output(o))
+    }
+
+    /// Deepest stage depth of any output.
+    pub fn depth(&self) -> u32 {
+        self.signals.iter().filter(|s| matches!(s.kind, SignalKind::Output(_))).map(|s| s.depth).max().unwrap_or(0)
+    }
+}

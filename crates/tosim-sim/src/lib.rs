@@ -1,0 +1,1 @@
+//! tosim-sim (being written).

@@ -1,0 +1,1 @@
+//! tosim-units (being written).

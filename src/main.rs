@@ -1,0 +1,5 @@
+//! The `tosim` command.
+
+fn main() {
+    println!("tosim");
+}
