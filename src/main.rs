@@ -1,5 +1,69 @@
-//! The `tosim` command.
+//! The `tosim` command: transistor-operation counts for gate-level units.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Count the transistors an arithmetic unit has and the ones that switch.
+#[derive(Parser, Debug)]
+#[command(name = "tosim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse transistor-level cells: functions, transistor counts, gate loads.
+    Cells(cmd::cells::Args),
+    /// Netlist tools (statistics).
+    #[command(subcommand)]
+    Netlist(cmd::netlist::NetlistCmd),
+    /// List the unit generators.
+    Units(cmd::units::ListArgs),
+    /// Generate, evaluate or simulate one unit.
+    #[command(subcommand)]
+    Unit(UnitCmd),
+    /// Simulate a netlist file on an operand stream and count switching transistors.
+    Sim(cmd::sim::SimArgs),
+    /// Compare unit architectures side by side on the same stream.
+    Compare(cmd::sim::CompareArgs),
+    /// Per-primitive cost table: static and switching TOs per operation.
+    Table(cmd::sim::TableArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum UnitCmd {
+    /// Write a generated unit as Verilog, Yosys JSON or DOT.
+    Export(cmd::units::ExportArgs),
+    /// Evaluate a generated unit on the operations in a file.
+    Eval(cmd::units::EvalArgs),
+    /// Simulate a generated unit and count switching transistors.
+    Sim(cmd::sim::UnitSimArgs),
+}
 
 fn main() {
-    println!("tosim");
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e}");
+        for cause in e.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Cells(a) => cmd::cells::run(a),
+        Command::Netlist(c) => cmd::netlist::run(c),
+        Command::Units(a) => cmd::units::list(a),
+        Command::Unit(UnitCmd::Export(a)) => cmd::units::export(a),
+        Command::Unit(UnitCmd::Eval(a)) => cmd::units::eval(a),
+        Command::Unit(UnitCmd::Sim(a)) => cmd::sim::unit_sim(a),
+        Command::Sim(a) => cmd::sim::sim(a),
+        Command::Compare(a) => cmd::sim::compare(a),
+        Command::Table(a) => cmd::sim::table(a),
+    }
 }

@@ -1,1 +1,8 @@
-//! End-to-end tests.
+//! End-to-end and cross-check tests: one binary, one module per area.
+
+mod cells;
+mod netlist;
+mod sim;
+mod sky130;
+mod support;
+mod units;

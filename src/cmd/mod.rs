@@ -1,0 +1,6 @@
+//! One module per command family; each owns its arguments and output.
+
+pub mod cells;
+pub mod netlist;
+pub mod sim;
+pub mod units;
