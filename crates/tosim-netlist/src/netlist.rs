@@ -383,7 +383,14 @@ impl NetlistBuilder {
     }
 
     /// Adds a cell of a registered type driving the given existing nets (importers).
-    pub fn add_cell_full(&mut self, t: TypeId, inputs: &[NetId], outputs: &[NetId], name: Option<&str>, loc: Loc) -> CellId {
+    pub fn add_cell_full(
+        &mut self,
+        t: TypeId,
+        inputs: &[NetId],
+        outputs: &[NetId],
+        name: Option<&str>,
+        loc: Loc,
+    ) -> CellId {
         let id = CellId(self.n.cell_type.len() as u32);
         let (ni, no, tname) = match self.n.types.get(t.index()) {
             Some(ty) => (ty.inputs.len(), ty.outputs.len(), ty.name.clone()),
