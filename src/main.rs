@@ -31,6 +31,8 @@ enum Command {
     Compare(cmd::sim::CompareArgs),
     /// Per-primitive cost table: static and switching TOs per operation.
     Table(cmd::sim::TableArgs),
+    /// Run a trained network on gate-level units, neuron by neuron, and count TOs.
+    Net(cmd::net::NetArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -65,5 +67,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sim(a) => cmd::sim::sim(a),
         Command::Compare(a) => cmd::sim::compare(a),
         Command::Table(a) => cmd::sim::table(a),
+        Command::Net(a) => cmd::net::run(a),
     }
 }

@@ -2,6 +2,7 @@
 
 mod cells;
 mod netlist;
+mod nn;
 mod sim;
 mod sky130;
 mod support;

@@ -1,6 +1,7 @@
 //! One module per command family; each owns its arguments and output.
 
 pub mod cells;
+pub mod net;
 pub mod netlist;
 pub mod sim;
 pub mod units;

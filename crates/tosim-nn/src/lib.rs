@@ -1,0 +1,1 @@
+//! tosim-nn (being written).
