@@ -17,8 +17,11 @@
 
 mod error;
 mod eval;
+pub mod export;
 mod gate;
 mod graph;
+pub mod import;
+pub mod library;
 mod netlist;
 mod validate;
 

@@ -106,6 +106,7 @@ pub struct Netlist {
     pub(crate) outputs: Vec<Bus>,
     pub(crate) order: Vec<CellId>,
     pub(crate) level: Vec<u32>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Netlist {
@@ -199,6 +200,10 @@ impl Netlist {
     pub fn input_bits(&self) -> usize {
         self.inputs.iter().map(Bus::width).sum()
     }
+    /// Warnings found while building or checking (e.g. a cell output nobody reads).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
     /// Total primary-output bits.
     pub fn output_bits(&self) -> usize {
         self.outputs.iter().map(Bus::width).sum()
@@ -246,6 +251,7 @@ impl NetlistBuilder {
                 outputs: Vec::new(),
                 order: Vec::new(),
                 level: Vec::new(),
+                warnings: Vec::new(),
             },
             gate_types: vec![None; Gate::ALL.len()],
             error: None,
@@ -429,6 +435,11 @@ impl NetlistBuilder {
         self.n.out_nets.extend_from_slice(outputs);
         self.n.out_start.push(self.n.out_nets.len() as u32);
         id
+    }
+
+    /// Records a warning (kept on the finished netlist, see [`Netlist::warnings`]).
+    pub fn warn(&mut self, msg: impl Into<String>) {
+        self.n.warnings.push(msg.into());
     }
 
     /// Number of cells added so far.
