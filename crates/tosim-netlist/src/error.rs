@@ -76,3 +76,20 @@ pub enum NetlistError {
         loc: Loc,
     },
 }
+
+impl NetlistError {
+    /// The error with `file` filled into its location when that has none.
+    pub(crate) fn with_file(mut self, file: &str) -> Self {
+        let loc = match &mut self {
+            NetlistError::MultipleDrivers { loc, .. }
+            | NetlistError::Undriven { loc, .. }
+            | NetlistError::PinCount { loc, .. }
+            | NetlistError::Loop { loc, .. } => loc,
+            _ => return self,
+        };
+        if loc.file.is_empty() {
+            loc.file = file.to_string();
+        }
+        self
+    }
+}

@@ -312,7 +312,7 @@ fn yosys_type(t: &CellType) -> String {
     y.to_string()
 }
 
-fn js(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"?\"".into())
 }
 
@@ -337,7 +337,7 @@ fn json_bits(nets: &[NetId]) -> String {
 pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
     let mut w = io::BufWriter::new(w);
     let (ins, outs) = port_names(n);
-    writeln!(w, "{{\n  \"creator\": \"tosim\",\n  \"modules\": {{\n    {}: {{", js(n.name()))?;
+    writeln!(w, "{{\n  \"creator\": \"tosim\",\n  \"modules\": {{\n    {}: {{", json_str(n.name()))?;
     writeln!(w, "      \"attributes\": {{ \"top\": \"00000000000000000000000000000001\" }},")?;
     writeln!(w, "      \"ports\": {{")?;
     let ports: Vec<String> = ins
@@ -345,7 +345,7 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
         .zip(n.inputs())
         .map(|(p, b)| (p, "input", b))
         .chain(outs.iter().zip(n.outputs()).map(|(p, b)| (p, "output", b)))
-        .map(|(p, d, b)| format!("        {}: {{ \"direction\": \"{d}\", \"bits\": [ {} ] }}", js(p), json_bits(&b.nets)))
+        .map(|(p, d, b)| format!("        {}: {{ \"direction\": \"{d}\", \"bits\": [ {} ] }}", json_str(p), json_bits(&b.nets)))
         .collect();
     writeln!(w, "{}\n      }},", ports.join(",\n"))?;
     writeln!(w, "      \"cells\": {{")?;
@@ -357,15 +357,15 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
         let dirs: Vec<String> = t
             .inputs
             .iter()
-            .map(|p| format!("{}: \"input\"", js(p)))
-            .chain(t.outputs.iter().map(|p| format!("{}: \"output\"", js(p))))
+            .map(|p| format!("{}: \"input\"", json_str(p)))
+            .chain(t.outputs.iter().map(|p| format!("{}: \"output\"", json_str(p))))
             .collect();
         let conns: Vec<String> = t
             .inputs
             .iter()
             .zip(n.cell_inputs(c))
             .chain(t.outputs.iter().zip(n.cell_outputs(c)))
-            .map(|(p, &net)| format!("{}: [ {} ]", js(p), json_bit(net)))
+            .map(|(p, &net)| format!("{}: [ {} ]", json_str(p), json_bit(net)))
             .collect();
         let mut name = n.cell_name(c).to_string();
         while !used.insert(name.clone()) {
@@ -379,8 +379,8 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
             w,
             "        {}: {{ \"hide_name\": 0, \"type\": {}, \"parameters\": {{ }}, \"attributes\": {{ }}, \
              \"port_directions\": {{ {} }}, \"connections\": {{ {} }} }}",
-            js(&name),
-            js(&ytypes[n.cell_type_id(c).index()]),
+            json_str(&name),
+            json_str(&ytypes[n.cell_type_id(c).index()]),
             dirs.join(", "),
             conns.join(", ")
         )?;
@@ -390,7 +390,7 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
     let mut used = BTreeSet::new();
     for (p, b) in ins.iter().zip(n.inputs()).chain(outs.iter().zip(n.outputs())) {
         if used.insert(p.clone()) {
-            entries.push(format!("        {}: {{ \"hide_name\": 0, \"bits\": [ {} ] }}", js(p), json_bits(&b.nets)));
+            entries.push(format!("        {}: {{ \"hide_name\": 0, \"bits\": [ {} ] }}", json_str(p), json_bits(&b.nets)));
         }
     }
     for net in n.nets() {
@@ -398,7 +398,7 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
             let name = wire_name(n, net);
             if used.insert(name.clone()) {
                 let hide = u8::from(name.starts_with('n') && name[1..].bytes().all(|c| c.is_ascii_digit()));
-                entries.push(format!("        {}: {{ \"hide_name\": {hide}, \"bits\": [ {} ] }}", js(&name), net.0));
+                entries.push(format!("        {}: {{ \"hide_name\": {hide}, \"bits\": [ {} ] }}", json_str(&name), net.0));
             }
         }
     }

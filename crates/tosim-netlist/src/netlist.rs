@@ -454,4 +454,9 @@ impl NetlistBuilder {
         }
         crate::validate::finish(self.n)
     }
+
+    /// [`NetlistBuilder::finish`] for importers: errors without a file name get `file`.
+    pub(crate) fn finish_at(self, file: &str) -> Result<Netlist, NetlistError> {
+        self.finish().map_err(|e| e.with_file(file))
+    }
 }

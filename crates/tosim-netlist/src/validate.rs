@@ -75,6 +75,31 @@ pub(crate) fn finish(mut n: Netlist) -> Result<Netlist, NetlistError> {
         let loc = cycle.first().map(|&c| n.cell_locs[c.index()].clone()).unwrap_or_default();
         return Err(NetlistError::Loop { cells: cycle.iter().map(|c| n.cell_names[c.index()].clone()).collect(), loc });
     }
+    // Cell outputs nobody reads: warnings, the first few by name.
+    let mut read = vec![false; n.net_names.len()];
+    for &i in n.in_nets.iter().chain(n.outputs.iter().flat_map(|b| b.nets.iter())) {
+        read[i.index()] = true;
+    }
+    let unused: Vec<usize> = (0..n.out_nets.len()).filter(|&k| !read[n.out_nets[k].index()]).collect();
+    const SHOWN: usize = 20;
+    for &k in unused.iter().take(SHOWN) {
+        let net = n.out_nets[k];
+        if let Driver::Cell { cell, pin } = n.drivers[net.index()] {
+            let ty = &n.types[n.cell_type[cell.index()].index()];
+            let loc = &n.cell_locs[cell.index()];
+            let at = if loc.file.is_empty() { String::new() } else { format!("{}:{}: ", loc.file, loc.line) };
+            n.warnings.push(format!(
+                "{at}output `{}` of cell `{}` ({}) is unused (net `{}`)",
+                ty.outputs.get(pin as usize).map_or("?", |s| s.as_str()),
+                n.cell_names[cell.index()],
+                ty.name,
+                n.net_names[net.index()]
+            ));
+        }
+    }
+    if unused.len() > SHOWN {
+        n.warnings.push(format!("… and {} more unused cell outputs", unused.len() - SHOWN));
+    }
     n.order = order;
     n.level = level;
     Ok(n)

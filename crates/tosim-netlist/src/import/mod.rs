@@ -4,7 +4,10 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::{CellType, Loc, Netlist, NetlistError};
+use crate::{CellType, Gate, Loc, Netlist, NetlistError};
+
+mod json;
+mod verilog;
 
 /// Resolves a cell type name that is neither an abstract gate nor a Yosys
 /// internal cell (e.g. `sky130_fd_sc_hd__fa_1`) to its pins and functions.
@@ -60,29 +63,55 @@ pub enum ImportError {
         /// What and what to do.
         msg: String,
     },
+    /// A cell port connected to a number of bits other than one.
+    #[error("{}:{}: cell `{cell}` port `{pin}` is connected to {found} bits, expected {expected}", loc.file, loc.line)]
+    PortWidth {
+        /// Instance name.
+        cell: String,
+        /// Pin name.
+        pin: String,
+        /// Bits expected.
+        expected: usize,
+        /// Bits given.
+        found: usize,
+        /// Where.
+        loc: Loc,
+    },
+    /// A pin the cell type does not have, or a missing input pin.
+    #[error("{}:{}: cell `{cell}` of type `{cell_type}`: {msg}", loc.file, loc.line)]
+    Pin {
+        /// Instance name.
+        cell: String,
+        /// Type name.
+        cell_type: String,
+        /// What is wrong (`unknown pin `Q``, `input pin `B` not connected`).
+        msg: String,
+        /// Where.
+        loc: Loc,
+    },
     /// The netlist read is invalid.
     #[error(transparent)]
     Netlist(#[from] NetlistError),
 }
 
-/// Reads a Yosys JSON netlist.
+/// Reads a Yosys JSON netlist (`write_json`); `file` names the source in errors.
 pub fn read_yosys_json(text: &str, file: &str, top: Option<&str>) -> Result<Netlist, ImportError> {
     read_yosys_json_with(text, file, &ImportOptions { top, cell_types: None })
 }
 
 /// Reads a Yosys JSON netlist with options.
-pub fn read_yosys_json_with(_text: &str, file: &str, _opts: &ImportOptions) -> Result<Netlist, ImportError> {
-    Err(ImportError::Unsupported { loc: Loc { file: file.into(), line: 0 }, msg: "not implemented yet".into() })
+pub fn read_yosys_json_with(text: &str, file: &str, opts: &ImportOptions) -> Result<Netlist, ImportError> {
+    json::read(text, file, opts)
 }
 
-/// Reads a structural Verilog netlist.
+/// Reads a structural Verilog netlist; `file` names the source in errors.
 pub fn read_verilog(text: &str, file: &str, top: Option<&str>) -> Result<Netlist, ImportError> {
     read_verilog_with(text, file, &ImportOptions { top, cell_types: None })
 }
 
 /// Reads a structural Verilog netlist with options.
-pub fn read_verilog_with(_text: &str, file: &str, _opts: &ImportOptions) -> Result<Netlist, ImportError> {
-    Err(ImportError::Unsupported { loc: Loc { file: file.into(), line: 0 }, msg: "not implemented yet".into() })
+pub fn read_verilog_with(text: &str, file: &str, opts: &ImportOptions) -> Result<Netlist, ImportError> {
+    verilog::read(text, file, opts)
 }
 
 /// Reads a netlist file, choosing the reader by extension (`.json`, `.v`/`.sv`) or content.
@@ -100,4 +129,45 @@ pub fn read_file_with(path: &Path, opts: &ImportOptions) -> Result<Netlist, Impo
     } else {
         read_verilog_with(&text, &file, opts)
     }
+}
+
+/// What a cell type name denotes.
+pub(crate) enum Resolved {
+    /// An abstract gate (also for Yosys internal gate cells).
+    Gate(Gate),
+    /// A library cell type from the resolver.
+    Type(CellType),
+}
+
+impl Resolved {
+    pub(crate) fn cell_type(&self) -> CellType {
+        match self {
+            Resolved::Gate(g) => g.cell_type(),
+            Resolved::Type(t) => t.clone(),
+        }
+    }
+}
+
+/// Resolves a cell type name: Yosys gate cells, our abstract gate names, then the resolver.
+pub(crate) fn resolve(name: &str, opts: &ImportOptions, loc: &Loc) -> Result<Resolved, ImportError> {
+    if let Some(g) = Gate::from_yosys(name).or_else(|| Gate::ALL.iter().copied().find(|g| g.name() == name)) {
+        return Ok(Resolved::Gate(g));
+    }
+    if let Some(t) = opts.cell_types.and_then(|f| f(name)) {
+        return Ok(Resolved::Type(t));
+    }
+    if let Some(rest) = name.strip_prefix('$') {
+        let msg = if rest.starts_with("_DFF") || rest.starts_with("_DLATCH") || rest.starts_with("_SR") || rest.contains("dff") {
+            format!("sequential cell `{name}`: only combinational netlists are supported")
+        } else {
+            format!("word-level cell `{name}`: map it to gates first (yosys: `synth -flatten; abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX,AOI3,OAI3,AOI4,OAI4`)")
+        };
+        return Err(ImportError::Unsupported { loc: loc.clone(), msg });
+    }
+    Err(ImportError::UnknownCell { name: name.to_string(), loc: loc.clone() })
+}
+
+/// 1-based line of the first occurrence of `needle` in `text` (0 when absent).
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
+    text.find(needle).map(|p| text[..p].bytes().filter(|&b| b == b'\n').count() + 1).unwrap_or(0)
 }
