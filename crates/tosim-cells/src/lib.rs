@@ -29,7 +29,10 @@ mod model;
 mod spice;
 mod truth;
 
-pub use analysis::{analyze, AnalysisError};
+pub use analysis::{analyze, AnalysisError, UnsupportedKind};
 pub use model::{CellModel, Signal, SignalKind, Stage};
-pub use spice::{parse_spice, Config, Mosfet, Polarity, SpiceError, Subckt};
+pub use spice::{
+    parse_number, parse_spice, parse_spice_bytes, read_spice_file, Config, Device, DeviceKind, Mosfet, Polarity,
+    SpiceError, Subckt,
+};
 pub use truth::{TruthTable, MAX_INPUTS};
