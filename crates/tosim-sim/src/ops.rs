@@ -1,0 +1,364 @@
+//! Word operations: the one evaluator of cell functions that every engine uses.
+//!
+//! A cell output or internal-node function (a [`TruthTable`] of up to six
+//! inputs) is compiled into a short sequence of [`OpKind`] instructions over
+//! word slots. Each word holds one bit per operation (lane). Common functions
+//! (AND, OR, XOR, NAND, NOR, XNOR, ANDNOT, ORNOT, MUX, MAJ, AOI, OAI of up to
+//! four inputs, in any input order) are recognised and become one instruction;
+//! any other function is split by Shannon decomposition on its last input,
+//! `f = x ? f1 : f0`, until the cofactors are recognised.
+
+use std::collections::HashMap;
+
+use tosim_cells::TruthTable;
+
+macro_rules! ops {
+    ($( $(#[$doc:meta])* $kind:ident / $arity:literal => |$a:ident, $b:ident, $c:ident, $d:ident| $e:expr ;)*) => {
+        /// A word operation; inputs `a, b, c, d` (unused ones are ignored).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum OpKind { $( $(#[$doc])* $kind, )* }
+
+        impl OpKind {
+            /// Every operation.
+            pub const ALL: &'static [OpKind] = &[$(OpKind::$kind),*];
+
+            /// Number of inputs the operation reads.
+            pub fn arity(self) -> usize {
+                match self { $(OpKind::$kind => $arity,)* }
+            }
+
+            /// Applies the operation to one word per input (bitwise, all lanes at once).
+            #[inline(always)]
+            #[allow(unused_variables)]
+            pub fn apply(self, a: u64, b: u64, c: u64, d: u64) -> u64 {
+                match self { $(OpKind::$kind => { let ($a, $b, $c, $d) = (a, b, c, d); $e })* }
+            }
+
+            /// Applies the operation lane-wise to blocks of `N` words.
+            #[inline(always)]
+            #[allow(unused_variables)]
+            pub fn apply_block<const N: usize>(self, xa: &[u64; N], xb: &[u64; N], xc: &[u64; N], xd: &[u64; N]) -> [u64; N] {
+                let mut out = [0u64; N];
+                match self {
+                    $(OpKind::$kind => {
+                        for w in 0..N {
+                            let ($a, $b, $c, $d) = (xa[w], xb[w], xc[w], xd[w]);
+                            out[w] = $e;
+                        }
+                    })*
+                }
+                out
+            }
+        }
+    };
+}
+
+ops! {
+    /// `a`
+    Copy / 1 => |a, b, c, d| a;
+    /// `!a`
+    Not / 1 => |a, b, c, d| !a;
+    /// `a & b`
+    And / 2 => |a, b, c, d| a & b;
+    /// `a | b`
+    Or / 2 => |a, b, c, d| a | b;
+    /// `a ^ b`
+    Xor / 2 => |a, b, c, d| a ^ b;
+    /// `!(a & b)`
+    Nand / 2 => |a, b, c, d| !(a & b);
+    /// `!(a | b)`
+    Nor / 2 => |a, b, c, d| !(a | b);
+    /// `!(a ^ b)`
+    Xnor / 2 => |a, b, c, d| !(a ^ b);
+    /// `a & !b`
+    AndNot / 2 => |a, b, c, d| a & !b;
+    /// `a | !b`
+    OrNot / 2 => |a, b, c, d| a | !b;
+    /// `a & b & c`
+    And3 / 3 => |a, b, c, d| a & b & c;
+    /// `a | b | c`
+    Or3 / 3 => |a, b, c, d| a | b | c;
+    /// `!(a & b & c)`
+    Nand3 / 3 => |a, b, c, d| !(a & b & c);
+    /// `!(a | b | c)`
+    Nor3 / 3 => |a, b, c, d| !(a | b | c);
+    /// `a ^ b ^ c`
+    Xor3 / 3 => |a, b, c, d| a ^ b ^ c;
+    /// `!(a ^ b ^ c)`
+    Xnor3 / 3 => |a, b, c, d| !(a ^ b ^ c);
+    /// majority of `a, b, c`
+    Maj / 3 => |a, b, c, d| (a & b) | (c & (a | b));
+    /// `!maj(a, b, c)`
+    Minority / 3 => |a, b, c, d| !((a & b) | (c & (a | b)));
+    /// `c ? b : a`
+    Mux / 3 => |a, b, c, d| (a & !c) | (b & c);
+    /// `!(c ? b : a)`
+    NMux / 3 => |a, b, c, d| !((a & !c) | (b & c));
+    /// `(a & b) | c`
+    Ao21 / 3 => |a, b, c, d| (a & b) | c;
+    /// `!((a & b) | c)`
+    Aoi21 / 3 => |a, b, c, d| !((a & b) | c);
+    /// `(a | b) & c`
+    Oa21 / 3 => |a, b, c, d| (a | b) & c;
+    /// `!((a | b) & c)`
+    Oai21 / 3 => |a, b, c, d| !((a | b) & c);
+    /// `a & b & c & d`
+    And4 / 4 => |a, b, c, d| a & b & c & d;
+    /// `a | b | c | d`
+    Or4 / 4 => |a, b, c, d| a | b | c | d;
+    /// `!(a & b & c & d)`
+    Nand4 / 4 => |a, b, c, d| !(a & b & c & d);
+    /// `!(a | b | c | d)`
+    Nor4 / 4 => |a, b, c, d| !(a | b | c | d);
+    /// `a ^ b ^ c ^ d`
+    Xor4 / 4 => |a, b, c, d| a ^ b ^ c ^ d;
+    /// `(a & b) | (c & d)`
+    Ao22 / 4 => |a, b, c, d| (a & b) | (c & d);
+    /// `!((a & b) | (c & d))`
+    Aoi22 / 4 => |a, b, c, d| !((a & b) | (c & d));
+    /// `(a | b) & (c | d)`
+    Oa22 / 4 => |a, b, c, d| (a | b) & (c | d);
+    /// `!((a | b) & (c | d))`
+    Oai22 / 4 => |a, b, c, d| !((a | b) & (c | d));
+}
+
+/// Projection words: bit `r` of `VARS[i]` is bit `i` of `r` (truth-table rows).
+pub(crate) const VARS: [u64; 6] = [
+    0xAAAA_AAAA_AAAA_AAAA,
+    0xCCCC_CCCC_CCCC_CCCC,
+    0xF0F0_F0F0_F0F0_F0F0,
+    0xFF00_FF00_FF00_FF00,
+    0xFFFF_0000_FFFF_0000,
+    0xFFFF_FFFF_0000_0000,
+];
+
+impl OpKind {
+    /// The operation's truth table over its `arity()` inputs, computed by the
+    /// evaluator itself on the projection words.
+    pub fn truth_table(self) -> TruthTable {
+        let k = self.arity();
+        let bits = self.apply(VARS[0], VARS[1], VARS[2], VARS[3]);
+        TruthTable::new(k, bits).expect("operations have at most four inputs")
+    }
+}
+
+/// One compiled instruction: `dst = kind(src[0..arity])`, slots are word indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    /// The operation.
+    pub kind: OpKind,
+    /// Destination slot.
+    pub dst: u32,
+    /// Source slots (unused ones repeat slot 0).
+    pub src: [u32; 4],
+}
+
+/// Recognises functions as single operations, for every input permutation.
+#[derive(Debug)]
+pub(crate) struct Matcher {
+    /// (arity, bits) -> (op, perm): f(x) = op(x[perm[0]], …).
+    map: HashMap<(usize, u64), (OpKind, [u8; 4])>,
+}
+
+fn permutations(k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for p in permutations(k - 1) {
+        for pos in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(pos, k - 1);
+            out.push(q);
+        }
+    }
+    out
+}
+
+impl Matcher {
+    pub(crate) fn new() -> Self {
+        let mut map = HashMap::new();
+        for &op in OpKind::ALL {
+            let k = op.arity();
+            let t = op.truth_table();
+            for perm in permutations(k) {
+                // h(x) = t(x[perm[0]], …, x[perm[k-1]]): op input i reads h-input perm[i].
+                let mut bits = 0u64;
+                for r in 0..(1u32 << k) {
+                    let mut row = 0u32;
+                    for (i, &p) in perm.iter().enumerate() {
+                        row |= (r >> p & 1) << i;
+                    }
+                    if t.eval(row) {
+                        bits |= 1 << r;
+                    }
+                }
+                let mut pa = [0u8; 4];
+                for (i, &p) in perm.iter().enumerate() {
+                    pa[i] = p as u8;
+                }
+                map.entry((k, bits)).or_insert((op, pa));
+            }
+        }
+        Matcher { map }
+    }
+
+    fn lookup(&self, k: usize, bits: u64) -> Option<(OpKind, [u8; 4])> {
+        self.map.get(&(k, bits)).copied()
+    }
+}
+
+/// Where a compiled function's value lives.
+pub(crate) struct FnCompiler<'a> {
+    pub(crate) matcher: &'a Matcher,
+    /// Slot holding constant 0 and constant 1.
+    pub(crate) zero: u32,
+    pub(crate) one: u32,
+    /// Next free temporary slot (incremented as temps are allocated).
+    pub(crate) next_slot: &'a mut u32,
+    pub(crate) out: &'a mut Vec<Insn>,
+}
+
+/// Bit mask of the inputs a function depends on.
+fn support(f: TruthTable) -> Vec<usize> {
+    (0..f.inputs()).filter(|&i| f.depends_on(i)).collect()
+}
+
+/// The function restricted to the inputs in `sup` (input j of the result = input sup[j]).
+fn shrink(f: TruthTable, sup: &[usize]) -> TruthTable {
+    let k = sup.len();
+    TruthTable::from_fn(k, |r| {
+        let mut row = 0u32;
+        for (j, &i) in sup.iter().enumerate() {
+            row |= (r >> j & 1) << i;
+        }
+        f.eval(row)
+    })
+    .unwrap_or(f)
+}
+
+/// Cofactor of `f` with input `i` fixed to `v` (still a function of all inputs).
+fn cofactor(f: TruthTable, i: usize, v: bool) -> TruthTable {
+    TruthTable::from_fn(f.inputs(), |r| f.eval(if v { r | 1 << i } else { r & !(1 << i) })).unwrap_or(f)
+}
+
+impl FnCompiler<'_> {
+    fn temp(&mut self) -> u32 {
+        let s = *self.next_slot;
+        *self.next_slot += 1;
+        s
+    }
+
+    fn emit(&mut self, kind: OpKind, dst: u32, src: &[u32]) {
+        let mut s = [self.zero; 4];
+        s[..src.len()].copy_from_slice(src);
+        self.out.push(Insn { kind, dst, src: s });
+    }
+
+    /// Compiles `f` (inputs read from `inputs[i]`) into instructions. With
+    /// `dst`, the value is written there (a copy if `f` is an input or constant);
+    /// without, the slot already holding the value is returned when there is one.
+    pub(crate) fn compile(&mut self, f: TruthTable, inputs: &[u32], dst: Option<u32>) -> u32 {
+        let sup = support(f);
+        let g = shrink(f, &sup);
+        let k = sup.len();
+        if k == 0 {
+            let c = if g.eval(0) { self.one } else { self.zero };
+            return self.place(c, dst);
+        }
+        if k == 1 && g.bits() == 0b10 {
+            return self.place(inputs[sup[0]], dst);
+        }
+        if let Some((op, perm)) = self.matcher.lookup(k, g.bits()) {
+            let src: Vec<u32> = (0..k).map(|i| inputs[sup[perm[i] as usize]]).collect();
+            let d = dst.unwrap_or_else(|| self.temp());
+            self.emit(op, d, &src);
+            return d;
+        }
+        if let Some((op, perm)) = self.matcher.lookup(k, g.not().bits()) {
+            let src: Vec<u32> = (0..k).map(|i| inputs[sup[perm[i] as usize]]).collect();
+            let t = self.temp();
+            self.emit(op, t, &src);
+            let d = dst.unwrap_or_else(|| self.temp());
+            self.emit(OpKind::Not, d, &[t]);
+            return d;
+        }
+        // Shannon decomposition on the last input of the support.
+        let x = sup[k - 1];
+        let f0 = self.compile(cofactor(f, x, false), inputs, None);
+        let f1 = self.compile(cofactor(f, x, true), inputs, None);
+        let d = dst.unwrap_or_else(|| self.temp());
+        self.emit(OpKind::Mux, d, &[f0, f1, inputs[x]]);
+        d
+    }
+
+    fn place(&mut self, src: u32, dst: Option<u32>) -> u32 {
+        match dst {
+            Some(d) if d != src => {
+                self.emit(OpKind::Copy, d, &[src]);
+                d
+            }
+            _ => src,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every function of up to four inputs and a sample of 5- and 6-input
+    /// functions compile to instruction sequences that reproduce the table.
+    #[test]
+    fn compiles_every_small_function() {
+        let m = Matcher::new();
+        let check = |f: TruthTable| {
+            let n = f.inputs();
+            let mut next = (2 + n) as u32;
+            let mut insns = Vec::new();
+            let inputs: Vec<u32> = (2..2 + n as u32).collect();
+            let dst = next;
+            next += 1;
+            let mut c = FnCompiler { matcher: &m, zero: 0, one: 1, next_slot: &mut next, out: &mut insns };
+            c.compile(f, &inputs, Some(dst));
+            let mut v = vec![0u64; next as usize];
+            v[1] = u64::MAX;
+            for i in 0..n {
+                v[2 + i] = VARS[i];
+            }
+            for ins in &insns {
+                let s = ins.src;
+                v[ins.dst as usize] =
+                    ins.kind.apply(v[s[0] as usize], v[s[1] as usize], v[s[2] as usize], v[s[3] as usize]);
+            }
+            let mask = if n == 6 { u64::MAX } else { (1u64 << (1 << n)) - 1 };
+            assert_eq!(v[dst as usize] & mask, f.bits(), "function {} of {n} inputs", f.to_hex());
+        };
+        for n in 0..=4usize {
+            for bits in 0..(1u64 << (1 << n)) {
+                check(TruthTable::new(n, bits).unwrap());
+            }
+        }
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check(TruthTable::new(5, x).unwrap());
+            check(TruthTable::new(6, x.rotate_left(7)).unwrap());
+        }
+    }
+
+    #[test]
+    fn common_functions_are_one_instruction() {
+        let m = Matcher::new();
+        for &op in OpKind::ALL {
+            let t = op.truth_table();
+            assert_eq!(m.lookup(op.arity(), t.bits()).map(|x| x.0.arity()), Some(op.arity()));
+        }
+        // MUX with its inputs permuted (select first): f(s, a, b) = s ? b : a.
+        let f = TruthTable::from_fn(3, |r| if r & 1 == 1 { r >> 2 & 1 == 1 } else { r >> 1 & 1 == 1 }).unwrap();
+        assert_eq!(m.lookup(3, f.bits()).map(|x| x.0), Some(OpKind::Mux));
+    }
+}
