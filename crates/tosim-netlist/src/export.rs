@@ -36,18 +36,84 @@ impl VerilogOptions<'_> {
 }
 
 const KEYWORDS: &[&str] = &[
-    "always", "and", "assign", "begin", "buf", "case", "default", "else", "end", "endcase", "endmodule", "for",
-    "function", "if", "initial", "inout", "input", "integer", "module", "nand", "negedge", "nor", "not", "or",
-    "output", "parameter", "posedge", "reg", "signed", "supply0", "supply1", "task", "wire", "xnor", "xor", "logic",
-    "bit", "byte", "int", "type", "localparam", "generate", "endgenerate", "genvar", "event", "real", "time", "tri",
-    "wand", "wor", "table", "primitive", "specify", "force", "release", "fork", "join", "wait", "while", "repeat",
-    "forever", "casex", "casez", "edge", "small", "medium", "large", "strong0", "strong1", "weak0", "weak1",
+    "always",
+    "and",
+    "assign",
+    "begin",
+    "buf",
+    "case",
+    "default",
+    "else",
+    "end",
+    "endcase",
+    "endmodule",
+    "for",
+    "function",
+    "if",
+    "initial",
+    "inout",
+    "input",
+    "integer",
+    "module",
+    "nand",
+    "negedge",
+    "nor",
+    "not",
+    "or",
+    "output",
+    "parameter",
+    "posedge",
+    "reg",
+    "signed",
+    "supply0",
+    "supply1",
+    "task",
+    "wire",
+    "xnor",
+    "xor",
+    "logic",
+    "bit",
+    "byte",
+    "int",
+    "type",
+    "localparam",
+    "generate",
+    "endgenerate",
+    "genvar",
+    "event",
+    "real",
+    "time",
+    "tri",
+    "wand",
+    "wor",
+    "table",
+    "primitive",
+    "specify",
+    "force",
+    "release",
+    "fork",
+    "join",
+    "wait",
+    "while",
+    "repeat",
+    "forever",
+    "casex",
+    "casez",
+    "edge",
+    "small",
+    "medium",
+    "large",
+    "strong0",
+    "strong1",
+    "weak0",
+    "weak1",
 ];
 
 /// `s` with every character that may not appear in a simple Verilog identifier
 /// replaced by `_`, prefixed with `_` when it would start with a digit or `$`.
 pub fn sanitize(s: &str) -> String {
-    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
+    let mut out: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit() || c == '$') {
         out.insert(0, '_');
     }
@@ -192,7 +258,12 @@ pub fn write_verilog_with(n: &Netlist, opts: &VerilogOptions, w: &mut dyn Write)
         .filter(|(_, b)| b.width() > 0)
         .map(|(p, _)| p)
         .collect();
-    writeln!(w, "module {} ({});", verilog_module_name(n), ports.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))?;
+    writeln!(
+        w,
+        "module {} ({});",
+        verilog_module_name(n),
+        ports.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    )?;
     for (p, b) in ins.iter().zip(n.inputs()).filter(|(_, b)| b.width() > 0) {
         writeln!(w, "  input {}{p};", range(b.width()))?;
     }
@@ -345,7 +416,9 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
         .zip(n.inputs())
         .map(|(p, b)| (p, "input", b))
         .chain(outs.iter().zip(n.outputs()).map(|(p, b)| (p, "output", b)))
-        .map(|(p, d, b)| format!("        {}: {{ \"direction\": \"{d}\", \"bits\": [ {} ] }}", json_str(p), json_bits(&b.nets)))
+        .map(|(p, d, b)| {
+            format!("        {}: {{ \"direction\": \"{d}\", \"bits\": [ {} ] }}", json_str(p), json_bits(&b.nets))
+        })
         .collect();
     writeln!(w, "{}\n      }},", ports.join(",\n"))?;
     writeln!(w, "      \"cells\": {{")?;
@@ -390,7 +463,11 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
     let mut used = BTreeSet::new();
     for (p, b) in ins.iter().zip(n.inputs()).chain(outs.iter().zip(n.outputs())) {
         if used.insert(p.clone()) {
-            entries.push(format!("        {}: {{ \"hide_name\": 0, \"bits\": [ {} ] }}", json_str(p), json_bits(&b.nets)));
+            entries.push(format!(
+                "        {}: {{ \"hide_name\": 0, \"bits\": [ {} ] }}",
+                json_str(p),
+                json_bits(&b.nets)
+            ));
         }
     }
     for net in n.nets() {
@@ -398,7 +475,11 @@ pub fn write_json(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
             let name = wire_name(n, net);
             if used.insert(name.clone()) {
                 let hide = u8::from(name.starts_with('n') && name[1..].bytes().all(|c| c.is_ascii_digit()));
-                entries.push(format!("        {}: {{ \"hide_name\": {hide}, \"bits\": [ {} ] }}", json_str(&name), net.0));
+                entries.push(format!(
+                    "        {}: {{ \"hide_name\": {hide}, \"bits\": [ {} ] }}",
+                    json_str(&name),
+                    net.0
+                ));
             }
         }
     }
@@ -414,7 +495,11 @@ fn dot_id(s: &str) -> String {
 /// output bus; one edge per (driver, reader) pair labelled with the net name.
 pub fn write_dot(n: &Netlist, w: &mut dyn Write) -> io::Result<()> {
     let mut w = io::BufWriter::new(w);
-    writeln!(w, "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n  edge [fontsize=8];", dot_id(n.name()))?;
+    writeln!(
+        w,
+        "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n  edge [fontsize=8];",
+        dot_id(n.name())
+    )?;
     for (k, b) in n.inputs().iter().enumerate() {
         writeln!(w, "  i{k} [shape=invhouse, label={}];", dot_id(&format!("{} [{}]", b.name, b.width())))?;
     }

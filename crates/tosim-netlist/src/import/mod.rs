@@ -157,7 +157,11 @@ pub(crate) fn resolve(name: &str, opts: &ImportOptions, loc: &Loc) -> Result<Res
         return Ok(Resolved::Type(t));
     }
     if let Some(rest) = name.strip_prefix('$') {
-        let msg = if rest.starts_with("_DFF") || rest.starts_with("_DLATCH") || rest.starts_with("_SR") || rest.contains("dff") {
+        let msg = if rest.starts_with("_DFF")
+            || rest.starts_with("_DLATCH")
+            || rest.starts_with("_SR")
+            || rest.contains("dff")
+        {
             format!("sequential cell `{name}`: only combinational netlists are supported")
         } else {
             format!("word-level cell `{name}`: map it to gates first (yosys: `synth -flatten; abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX,AOI3,OAI3,AOI4,OAI4`)")

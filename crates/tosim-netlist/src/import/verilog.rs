@@ -81,7 +81,8 @@ fn lex(text: &str, file: &str) -> Result<Vec<(Tok, usize)>, ImportError> {
         let c = l.s[l.pos];
         if c.is_ascii_alphabetic() || c == b'_' || c == b'$' {
             let st = l.pos;
-            while l.pos < l.s.len() && (l.s[l.pos].is_ascii_alphanumeric() || l.s[l.pos] == b'_' || l.s[l.pos] == b'$') {
+            while l.pos < l.s.len() && (l.s[l.pos].is_ascii_alphanumeric() || l.s[l.pos] == b'_' || l.s[l.pos] == b'$')
+            {
                 l.pos += 1;
             }
             out.push((Tok::Id(text[st..l.pos].to_string()), line));
@@ -382,7 +383,8 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
                     declare(p, &mut m, &n, r)?;
                     port_dir(p, &mut m, &n, dir == "input")?;
                     // Further names with the same direction.
-                    while p.is(",") && matches!(p.toks.get(p.pos + 1), Some((Tok::Id(s), _)) if !["input", "output", "inout"].contains(&s.as_str()))
+                    while p.is(",")
+                        && matches!(p.toks.get(p.pos + 1), Some((Tok::Id(s), _)) if !["input", "output", "inout"].contains(&s.as_str()))
                     {
                         p.expect(",")?;
                         let n = p.ident()?;
@@ -406,91 +408,94 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
         let line = p.line();
         match p.peek().cloned() {
             None => return p.err(format!("unexpected end of file in module `{}` (missing `endmodule`)", m.name)),
-            Some(Tok::Id(kw)) => match kw.as_str() {
-                "endmodule" => {
-                    p.pos += 1;
-                    break;
-                }
-                "input" | "output" | "wire" | "inout" => {
-                    p.pos += 1;
-                    if kw == "inout" {
-                        return p.err("inout ports are not supported");
+            Some(Tok::Id(kw)) => {
+                match kw.as_str() {
+                    "endmodule" => {
+                        p.pos += 1;
+                        break;
                     }
-                    if kw != "wire" {
-                        p.eat("wire");
-                    }
-                    if p.is_kw("reg") {
-                        return p.err("`reg` is not supported (structural netlists only)");
-                    }
-                    p.eat("signed");
-                    let r = p.range()?;
-                    loop {
-                        let n = p.ident()?;
-                        declare(p, &mut m, &n, r)?;
+                    "input" | "output" | "wire" | "inout" => {
+                        p.pos += 1;
+                        if kw == "inout" {
+                            return p.err("inout ports are not supported");
+                        }
                         if kw != "wire" {
-                            port_dir(p, &mut m, &n, kw == "input")?;
+                            p.eat("wire");
                         }
-                        if p.eat("=") {
-                            let lhs = lvalue_of(p, &m, &n)?;
-                            let e = expr(p, &mut m)?;
-                            push_assign(p, &mut m, lhs, e, line)?;
+                        if p.is_kw("reg") {
+                            return p.err("`reg` is not supported (structural netlists only)");
                         }
-                        if !p.eat(",") {
-                            break;
-                        }
-                    }
-                    p.expect(";")?;
-                }
-                "assign" => {
-                    p.pos += 1;
-                    loop {
-                        let lhs = sig_vec(p, &mut m, false)?;
-                        p.expect("=")?;
-                        let e = expr(p, &mut m)?;
-                        push_assign(p, &mut m, lhs, e, line)?;
-                        if !p.eat(",") {
-                            break;
-                        }
-                    }
-                    p.expect(";")?;
-                }
-                "reg" | "always" | "initial" | "function" | "task" | "generate" | "always_comb" | "always_ff" => {
-                    return p.err(format!("`{kw}` is not supported: the importer reads structural netlists (synthesise with yosys first)"));
-                }
-                "supply0" | "supply1" | "tri" | "wand" | "wor" | "parameter" | "localparam" | "defparam" | "specify" => {
-                    return p.err(format!("`{kw}` is not supported"));
-                }
-                _ => {
-                    // Cell instance: TYPE [#(...)] NAME ( .PIN(expr), ... ) ;
-                    p.pos += 1;
-                    if p.eat("#") {
-                        p.skip_parens()?;
-                    }
-                    let name = p.ident()?;
-                    p.expect("(")?;
-                    let mut conns = Vec::new();
-                    if !p.eat(")") {
+                        p.eat("signed");
+                        let r = p.range()?;
                         loop {
-                            if !p.eat(".") {
-                                return p.err(format!(
-                                    "instance `{name}` of `{kw}`: positional port connections are not supported; use `.PIN(net)`"
-                                ));
+                            let n = p.ident()?;
+                            declare(p, &mut m, &n, r)?;
+                            if kw != "wire" {
+                                port_dir(p, &mut m, &n, kw == "input")?;
                             }
-                            let pin = p.ident()?;
-                            p.expect("(")?;
-                            let sigs = if p.is(")") { Vec::new() } else { sig_vec(p, &mut m, true)? };
-                            p.expect(")")?;
-                            conns.push((pin, sigs));
-                            if p.eat(")") {
+                            if p.eat("=") {
+                                let lhs = lvalue_of(p, &m, &n)?;
+                                let e = expr(p, &mut m)?;
+                                push_assign(p, &mut m, lhs, e, line)?;
+                            }
+                            if !p.eat(",") {
                                 break;
                             }
-                            p.expect(",")?;
                         }
+                        p.expect(";")?;
                     }
-                    p.expect(";")?;
-                    m.insts.push(Inst { ty: kw, name, conns, line });
+                    "assign" => {
+                        p.pos += 1;
+                        loop {
+                            let lhs = sig_vec(p, &mut m, false)?;
+                            p.expect("=")?;
+                            let e = expr(p, &mut m)?;
+                            push_assign(p, &mut m, lhs, e, line)?;
+                            if !p.eat(",") {
+                                break;
+                            }
+                        }
+                        p.expect(";")?;
+                    }
+                    "reg" | "always" | "initial" | "function" | "task" | "generate" | "always_comb" | "always_ff" => {
+                        return p.err(format!("`{kw}` is not supported: the importer reads structural netlists (synthesise with yosys first)"));
+                    }
+                    "supply0" | "supply1" | "tri" | "wand" | "wor" | "parameter" | "localparam" | "defparam"
+                    | "specify" => {
+                        return p.err(format!("`{kw}` is not supported"));
+                    }
+                    _ => {
+                        // Cell instance: TYPE [#(...)] NAME ( .PIN(expr), ... ) ;
+                        p.pos += 1;
+                        if p.eat("#") {
+                            p.skip_parens()?;
+                        }
+                        let name = p.ident()?;
+                        p.expect("(")?;
+                        let mut conns = Vec::new();
+                        if !p.eat(")") {
+                            loop {
+                                if !p.eat(".") {
+                                    return p.err(format!(
+                                    "instance `{name}` of `{kw}`: positional port connections are not supported; use `.PIN(net)`"
+                                ));
+                                }
+                                let pin = p.ident()?;
+                                p.expect("(")?;
+                                let sigs = if p.is(")") { Vec::new() } else { sig_vec(p, &mut m, true)? };
+                                p.expect(")")?;
+                                conns.push((pin, sigs));
+                                if p.eat(")") {
+                                    break;
+                                }
+                                p.expect(",")?;
+                            }
+                        }
+                        p.expect(";")?;
+                        m.insts.push(Inst { ty: kw, name, conns, line });
+                    }
                 }
-            },
+            }
             Some(t) => return p.err(format!("unexpected {} in module `{}`", show(&t), m.name)),
         }
     }
@@ -648,7 +653,12 @@ fn primary(p: &mut Parser, m: &mut Module) -> Result<Vec<Expr>, ImportError> {
                 p.expect("]")?;
                 let (a, b) = (d.pos(hi), d.pos(lo));
                 let (Some(a), Some(b)) = (a, b) else {
-                    return p.err(format!("`{name}[{hi}{}]` is out of range [{}:{}]", if hi == lo { String::new() } else { format!(":{lo}") }, d.msb, d.lsb));
+                    return p.err(format!(
+                        "`{name}[{hi}{}]` is out of range [{}:{}]",
+                        if hi == lo { String::new() } else { format!(":{lo}") },
+                        d.msb,
+                        d.lsb
+                    ));
                 };
                 let (lo, hi) = (a.min(b), a.max(b));
                 Ok((lo..=hi).map(|i| Expr::Sig(d.base + i as Sig)).collect())
@@ -809,9 +819,8 @@ fn match_gate(e: &Expr) -> Option<(Gate, Vec<Sig>)> {
         return None;
     }
     let k = ls.len();
-    let f = TruthTable::from_fn(k, |r| {
-        value(e, &|s| ls.iter().position(|&x| x == s).is_some_and(|i| r >> i & 1 == 1))
-    })?;
+    let f =
+        TruthTable::from_fn(k, |r| value(e, &|s| ls.iter().position(|&x| x == s).is_some_and(|i| r >> i & 1 == 1)))?;
     for &g in Gate::ALL {
         if g.inputs().len() != k || g.outputs().len() != 1 {
             continue;
@@ -846,7 +855,13 @@ struct Cell {
 fn build(e: &Expr, out: Sig, m: &mut Module, cells: &mut Vec<Cell>, line: usize, uid: &mut usize) {
     let gate = |g: Gate, ins: Vec<Sig>, out: Sig, cells: &mut Vec<Cell>, uid: &mut usize| {
         *uid += 1;
-        cells.push(Cell { ty: Resolved::Gate(g), name: format!("$assign${line}${uid}"), ins, outs: vec![Some(out)], line });
+        cells.push(Cell {
+            ty: Resolved::Gate(g),
+            name: format!("$assign${line}${uid}"),
+            ins,
+            outs: vec![Some(out)],
+            line,
+        });
     };
     if let Some((g, ins)) = match_gate(e) {
         gate(g, ins, out, cells, uid);
@@ -890,11 +905,18 @@ pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netli
     let mut p = Parser { toks, pos: 0, file };
     let mods = parse_modules(&mut p)?;
     let loc = |line: usize| Loc { file: file.to_string(), line };
-    let leaf = |ty: &str| Gate::from_yosys(ty).is_some() || Gate::ALL.iter().any(|g| g.name() == ty) || opts.cell_types.is_some_and(|f| f(ty).is_some());
+    let leaf = |ty: &str| {
+        Gate::from_yosys(ty).is_some()
+            || Gate::ALL.iter().any(|g| g.name() == ty)
+            || opts.cell_types.is_some_and(|f| f(ty).is_some())
+    };
     let top_idx = match opts.top {
         Some(t) => mods.iter().position(|m| m.name == t).ok_or_else(|| ImportError::Syntax {
             loc: loc(0),
-            msg: format!("no module `{t}` (modules: {})", mods.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")),
+            msg: format!(
+                "no module `{t}` (modules: {})",
+                mods.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         })?,
         None => {
             let roots: Vec<usize> = (0..mods.len())
@@ -920,7 +942,10 @@ pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netli
     let others: Vec<String> = mods.iter().map(|x| x.name.clone()).collect();
     for (name, dir) in &m.ports {
         if dir.is_none() {
-            return Err(ImportError::Syntax { loc: loc(m.line), msg: format!("port `{name}` has no direction declaration") });
+            return Err(ImportError::Syntax {
+                loc: loc(m.line),
+                msg: format!("port `{name}` has no direction declaration"),
+            });
         }
     }
     // Cells from instances.
@@ -939,7 +964,8 @@ pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netli
         }
         let r = resolve(&inst.ty, opts, &l)?;
         let t = r.cell_type();
-        let perr = |msg: String| ImportError::Pin { cell: inst.name.clone(), cell_type: inst.ty.clone(), msg, loc: l.clone() };
+        let perr =
+            |msg: String| ImportError::Pin { cell: inst.name.clone(), cell_type: inst.ty.clone(), msg, loc: l.clone() };
         for (pin, sigs) in &inst.conns {
             if !t.inputs.contains(pin) && !t.outputs.contains(pin) {
                 return Err(perr(format!("unknown pin `{pin}`")));
