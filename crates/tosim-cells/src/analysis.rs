@@ -369,24 +369,20 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
             }
         }
     }
-    let order = match topo_order(&deps) {
-        Ok(o) => o,
-        Err(stuck) => {
-            let mut loop_nodes: BTreeSet<String> = BTreeSet::new();
-            for &c in &stuck {
-                for &fi in &comps[c].fets {
-                    let g = fets[fi].g;
-                    if nodes[g].comp.is_some_and(|gc| stuck.contains(&gc)) {
-                        loop_nodes.insert(nodes[g].name.clone());
-                    }
+    let groups = scc_order(&deps);
+    let cyclic: Vec<bool> = groups.iter().map(|g| g.len() > 1 || deps[g[0]].contains(&g[0])).collect();
+    // The nodes through which a group feeds back into itself.
+    let loop_nodes = |g: &[usize]| -> String {
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        for &c in g {
+            for &fi in &comps[c].fets {
+                let gate = fets[fi].g;
+                if nodes[gate].comp.is_some_and(|gc| g.contains(&gc)) {
+                    names.insert(&nodes[gate].name);
                 }
             }
-            let list: Vec<String> = loop_nodes.into_iter().collect();
-            return Err(unsupported(
-                UnsupportedKind::Sequential,
-                format!("feedback loop through nodes {}", list.join(" ")),
-            ));
         }
+        names.into_iter().collect::<Vec<_>>().join(" ")
     };
     if outputs.is_empty() {
         return Err(unsupported(
@@ -395,13 +391,26 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         ));
     }
     if inputs.len() > MAX_INPUTS {
+        let loops: Vec<String> = groups
+            .iter()
+            .zip(&cyclic)
+            .filter(|(_, &c)| c)
+            .map(|(g, _)| format!("; feedback loop through nodes {}", loop_nodes(g)))
+            .collect();
         return Err(unsupported(
             UnsupportedKind::TooManyInputs,
-            format!("{} inputs ({}), at most {MAX_INPUTS} are analysed", inputs.len(), inputs.join(" ")),
+            format!(
+                "{} inputs ({}), at most {MAX_INPUTS} are analysed{}",
+                inputs.len(),
+                inputs.join(" "),
+                loops.concat()
+            ),
         ));
     }
 
     // ---- evaluation ------------------------------------------------------------
+    let signal: Vec<bool> = (0..nodes.len()).map(|n| signal_node(n, &nodes)).collect();
+    let output_pin: Vec<bool> = (0..nodes.len()).map(is_output_pin).collect();
     let n_in = inputs.len();
     let rows = 1u32 << n_in;
     let combo = |row: u32| -> String {
@@ -410,11 +419,39 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         }
         inputs.iter().enumerate().map(|(i, p)| format!("{p}={}", row >> i & 1)).collect::<Vec<_>>().join(" ")
     };
+    let fight_err = |n: usize, row: u32, value: &[Option<bool>]| {
+        // A conducting transistor on the node names the line.
+        let line = fets
+            .iter()
+            .find(|f| (f.d == n || f.s == n) && value[f.g].is_some_and(|g| g != f.p))
+            .map_or(sub.line, |f| f.line);
+        AnalysisError::Fight {
+            cell: sub.name.clone(),
+            file: sub.file.clone(),
+            line,
+            node: nodes[n].name.clone(),
+            inputs: combo(row),
+        }
+    };
+    let float_err = |n: usize, row: u32| {
+        if output_pin[n] {
+            return unsupported(
+                UnsupportedKind::Tristate,
+                format!("output {} floats for {}", nodes[n].name, combo(row)),
+            );
+        }
+        let line = fets.iter().find(|f| f.g == n).map_or(sub.line, |f| f.line);
+        AnalysisError::Float {
+            cell: sub.name.clone(),
+            file: sub.file.clone(),
+            line,
+            node: nodes[n].name.clone(),
+            inputs: combo(row),
+        }
+    };
     let mut bits: Vec<u64> = vec![0; nodes.len()];
     let mut value: Vec<Option<bool>> = vec![None; nodes.len()];
-    let mut local = Dsu::new(nodes.len());
-    let mut seen0 = vec![false; nodes.len()];
-    let mut seen1 = vec![false; nodes.len()];
+    let mut scratch = Scratch::new(nodes.len());
     for row in 0..rows {
         for (n, node) in nodes.iter().enumerate() {
             value[n] = match node.role {
@@ -423,122 +460,70 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
                 Role::Other => None,
             };
         }
-        let conducts = |f: &Fet, value: &[Option<bool>]| value[f.g].map(|g| g != f.p);
         for &fi in &bridges {
             let f = &fets[fi];
-            if conducts(f, &value) == Some(true) && value[f.d] != value[f.s] {
+            if value[f.g].is_some_and(|g| g != f.p) && value[f.d] != value[f.s] {
                 let node = if matches!(nodes[f.d].role, Role::Rail(_)) { f.s } else { f.d };
-                return Err(AnalysisError::Fight {
-                    cell: sub.name.clone(),
-                    file: sub.file.clone(),
-                    line: f.line,
-                    node: nodes[node].name.clone(),
-                    inputs: combo(row),
-                });
+                return Err(fight_err(node, row, &value));
             }
         }
-        for &c in &order {
-            let comp = &comps[c];
-            for &n in &comp.nodes {
-                local.0[n] = n;
-                seen0[n] = false;
-                seen1[n] = false;
-            }
-            // Gates of this component are sources, rails or nodes of earlier
-            // components (topological order); a floating one was rejected there.
-            let mut on: Vec<usize> = Vec::new();
-            for &fi in &comp.fets {
-                let f = &fets[fi];
-                if conducts(f, &value) == Some(true) {
-                    on.push(fi);
-                    if !is_source(&nodes[f.d]) && !is_source(&nodes[f.s]) {
-                        local.union(f.d, f.s);
+        for (g, &is_cyclic) in groups.iter().zip(&cyclic) {
+            if is_cyclic {
+                // Relax until nothing changes: only transistors whose gate is
+                // known conduct. Any fight-free steady state agrees with every
+                // value found this way; if all signals are found, the state is
+                // unique and the group is combinational for this row.
+                let limit = 2 * g.iter().map(|&c| comps[c].nodes.len()).sum::<usize>() + 4;
+                let mut settled = false;
+                for _ in 0..limit {
+                    let mut changed = false;
+                    for &c in g {
+                        changed |= eval_comp(&comps[c], &fets, &nodes, &signal, &mut value, &mut scratch).1;
+                    }
+                    if !changed {
+                        settled = true;
+                        break;
                     }
                 }
-            }
-            for &fi in &on {
-                let f = &fets[fi];
-                for (a, b) in [(f.d, f.s), (f.s, f.d)] {
-                    if is_source(&nodes[a]) && !is_source(&nodes[b]) {
-                        let r = local.find(b);
-                        if value[a] == Some(true) {
-                            seen1[r] = true;
-                        } else {
-                            seen0[r] = true;
-                        }
-                    }
-                }
-            }
-            // Resolve; report fights on signals first, then on any node.
-            let mut fight: Option<usize> = None;
-            for &n in &comp.nodes {
-                let r = local.find(n);
-                value[n] = match (seen0[r], seen1[r]) {
-                    (true, true) => {
-                        // Any node beats none; a signal beats a series-stack node.
-                        let better = match fight {
-                            None => true,
-                            Some(cur) => !signal_node(cur, &nodes) && signal_node(n, &nodes),
-                        };
-                        if better {
-                            fight = Some(n);
-                        }
-                        None
-                    }
-                    (true, false) => Some(false),
-                    (false, true) => Some(true),
-                    (false, false) => None,
-                };
-            }
-            if let Some(n) = fight {
-                let line = on.iter().map(|&fi| &fets[fi]).find(|f| f.d == n || f.s == n).map_or(sub.line, |f| f.line);
-                return Err(AnalysisError::Fight {
-                    cell: sub.name.clone(),
-                    file: sub.file.clone(),
-                    line,
-                    node: nodes[n].name.clone(),
-                    inputs: combo(row),
-                });
-            }
-            for &n in &comp.nodes {
-                if value[n].is_some() || !signal_node(n, &nodes) {
-                    continue;
-                }
-                if is_output_pin(n) {
+                // Undetermined nodes that gate the group itself hold state; an
+                // undetermined node that only leaves the group merely floats
+                // (reported by the exact pass below).
+                let open: Vec<&str> = g
+                    .iter()
+                    .flat_map(|&c| &comps[c].nodes)
+                    .filter(|&&n| {
+                        value[n].is_none() && g.iter().any(|&c| comps[c].fets.iter().any(|&fi| fets[fi].g == n))
+                    })
+                    .map(|&n| nodes[n].name.as_str())
+                    .collect();
+                if !settled || !open.is_empty() {
+                    let what = if settled {
+                        format!("holds state ({} undetermined)", open.join(" "))
+                    } else {
+                        "does not settle".to_string()
+                    };
                     return Err(unsupported(
-                        UnsupportedKind::Tristate,
-                        format!("output {} floats for {}", nodes[n].name, combo(row)),
+                        UnsupportedKind::Sequential,
+                        format!("feedback loop through nodes {} {what} for {}", loop_nodes(g), combo(row)),
                     ));
                 }
-                let line = fets.iter().find(|f| f.g == n).map_or(sub.line, |f| f.line);
-                return Err(AnalysisError::Float {
-                    cell: sub.name.clone(),
-                    file: sub.file.clone(),
-                    line,
-                    node: nodes[n].name.clone(),
-                    inputs: combo(row),
-                });
+            }
+            // Exact pass (for a cyclic group: a check of the settled state).
+            for &c in g {
+                let (fight, _) = eval_comp(&comps[c], &fets, &nodes, &signal, &mut value, &mut scratch);
+                if let Some(n) = fight {
+                    return Err(fight_err(n, row, &value));
+                }
+                if let Some(&n) = comps[c].nodes.iter().find(|&&n| signal[n] && value[n].is_none()) {
+                    return Err(float_err(n, row));
+                }
             }
         }
-        // Signals not on any channel: a gate-driving internal node or output that
-        // nothing drives floats for every combination.
-        for (n, node) in nodes.iter().enumerate() {
-            if node.role == Role::Other && node.comp.is_none() && signal_node(n, &nodes) {
-                if is_output_pin(n) {
-                    return Err(unsupported(
-                        UnsupportedKind::Tristate,
-                        format!("output {} is not driven (floats for {})", node.name, combo(row)),
-                    ));
-                }
-                let line = fets.iter().find(|f| f.g == n).map_or(sub.line, |f| f.line);
-                return Err(AnalysisError::Float {
-                    cell: sub.name.clone(),
-                    file: sub.file.clone(),
-                    line,
-                    node: node.name.clone(),
-                    inputs: combo(row),
-                });
-            }
+        // A gate-driving node or output on no channel is never driven.
+        if let Some(n) =
+            (0..nodes.len()).find(|&n| nodes[n].role == Role::Other && nodes[n].comp.is_none() && signal[n])
+        {
+            return Err(float_err(n, row));
         }
         for n in 0..nodes.len() {
             if value[n] == Some(true) {
@@ -553,7 +538,6 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         .map(|&b| TruthTable::new(n_in, b))
         .collect::<Option<_>>()
         .ok_or_else(|| unsupported(UnsupportedKind::TooManyInputs, format!("{n_in} inputs")))?;
-    let table = |n: usize| tables[n];
     let mut signals: Vec<Signal> = Vec::new();
     let mut signal_of: Vec<Option<usize>> = vec![None; nodes.len()];
     for (i, name) in inputs.iter().enumerate() {
@@ -562,7 +546,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         signals.push(Signal {
             name: name.clone(),
             kind: SignalKind::Input(i),
-            function: table(n),
+            function: tables[n],
             gate_count: nodes[n].gates,
             gate_area: nodes[n].gate_area,
             depth: 0,
@@ -570,15 +554,22 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         });
     }
     let mut stages: Vec<Stage> = Vec::new();
-    for &c in &order {
-        let comp = &comps[c];
-        let mut outs: Vec<usize> = comp.nodes.iter().copied().filter(|&n| signal_node(n, &nodes)).collect();
+    for g in &groups {
+        let group_fets: Vec<usize> = g.iter().flat_map(|&c| comps[c].fets.iter().copied()).collect();
+        let mut outs: Vec<usize> =
+            g.iter().flat_map(|&c| comps[c].nodes.iter().copied()).filter(|&n| signal[n]).collect();
         if outs.is_empty() {
             continue;
         }
         // Pins first in pin order, then internal nodes in order of appearance.
         outs.sort_by_key(|&n| (nodes[n].pin.is_none(), nodes[n].pin));
-        let gate_inputs: BTreeSet<usize> = comp.fets.iter().filter_map(|&fi| signal_of[fets[fi].g]).collect();
+        // Gate inputs from outside the stage (a group with internal feedback
+        // also gates itself; those signals are its own outputs).
+        let gate_inputs: BTreeSet<usize> = group_fets
+            .iter()
+            .filter(|&&fi| !outs.contains(&fets[fi].g))
+            .filter_map(|&fi| signal_of[fets[fi].g])
+            .collect();
         let depth = 1 + gate_inputs.iter().map(|&s| signals[s].depth).max().unwrap_or(0);
         let stage_index = stages.len();
         let mut out_signals = Vec::new();
@@ -592,27 +583,27 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
             signals.push(Signal {
                 name: nodes[n].name.clone(),
                 kind,
-                function: table(n),
+                function: tables[n],
                 gate_count: nodes[n].gates,
                 gate_area: nodes[n].gate_area,
                 depth,
                 stage: Some(stage_index),
             });
         }
-        let fs = || comp.fets.iter().map(|&fi| &fets[fi]);
+        let fs = || group_fets.iter().map(|&fi| &fets[fi]);
         stages.push(Stage {
             gate_inputs: gate_inputs.into_iter().collect(),
             outputs: out_signals,
             nmos: fs().filter(|f| !f.p).count() as u32,
             pmos: fs().filter(|f| f.p).count() as u32,
-            n_stack: stack_depth(&fets, &comp.fets, &outs, &nodes, false),
-            p_stack: stack_depth(&fets, &comp.fets, &outs, &nodes, true),
+            n_stack: stack_depth(&fets, &group_fets, &outs, &nodes, false),
+            p_stack: stack_depth(&fets, &group_fets, &outs, &nodes, true),
             n_strength: fs().filter(|f| !f.p).map(|f| f.strength).sum(),
             p_strength: fs().filter(|f| f.p).map(|f| f.strength).sum(),
             depth,
         });
     }
-    let functions = outputs.iter().map(|&(_, n)| table(n)).collect();
+    let functions = outputs.iter().map(|&(_, n)| tables[n]).collect();
     Ok(CellModel {
         name: sub.name.clone(),
         file: sub.file.clone(),
@@ -627,49 +618,177 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
     })
 }
 
+/// Per-node scratch space for [`eval_comp`].
+struct Scratch {
+    dsu: Dsu,
+    zero: Vec<bool>,
+    one: Vec<bool>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Self {
+        Scratch { dsu: Dsu::new(n), zero: vec![false; n], one: vec![false; n] }
+    }
+}
+
+/// Evaluates one channel-connected component: transistors whose gate is known
+/// and on join nodes; each group of joined nodes takes the value of the
+/// sources (rails, inputs) it touches. Returns a node on a fight, preferring
+/// signals, and whether any node value changed.
+fn eval_comp(
+    comp: &Comp,
+    fets: &[Fet],
+    nodes: &[Node],
+    signal: &[bool],
+    value: &mut [Option<bool>],
+    s: &mut Scratch,
+) -> (Option<usize>, bool) {
+    let is_source = |n: usize| !matches!(nodes[n].role, Role::Other);
+    for &n in &comp.nodes {
+        s.dsu.0[n] = n;
+        s.zero[n] = false;
+        s.one[n] = false;
+    }
+    let on = |f: &Fet, value: &[Option<bool>]| value[f.g].is_some_and(|g| g != f.p);
+    for &fi in &comp.fets {
+        let f = &fets[fi];
+        if on(f, value) && !is_source(f.d) && !is_source(f.s) {
+            s.dsu.union(f.d, f.s);
+        }
+    }
+    for &fi in &comp.fets {
+        let f = &fets[fi];
+        if !on(f, value) {
+            continue;
+        }
+        for (a, b) in [(f.d, f.s), (f.s, f.d)] {
+            if is_source(a) && !is_source(b) {
+                let r = s.dsu.find(b);
+                match value[a] {
+                    Some(true) => s.one[r] = true,
+                    Some(false) => s.zero[r] = true,
+                    None => {}
+                }
+            }
+        }
+    }
+    let mut fight: Option<usize> = None;
+    let mut changed = false;
+    for &n in &comp.nodes {
+        let r = s.dsu.find(n);
+        let v = match (s.zero[r], s.one[r]) {
+            (true, true) => {
+                // Any node beats none; a signal beats a series-stack node.
+                if fight.map_or(true, |cur| !signal[cur] && signal[n]) {
+                    fight = Some(n);
+                }
+                None
+            }
+            (true, false) => Some(false),
+            (false, true) => Some(true),
+            (false, false) => None,
+        };
+        changed |= value[n] != v;
+        value[n] = v;
+    }
+    (fight, changed)
+}
+
 #[derive(Default)]
 struct Comp {
     fets: Vec<usize>,
     nodes: Vec<usize>,
 }
 
-/// Kahn's algorithm, smallest ready component first. `Err` holds the
-/// components left on or behind a cycle.
-fn topo_order(deps: &[BTreeSet<usize>]) -> Result<Vec<usize>, BTreeSet<usize>> {
+/// Strongly connected components of the dependency graph (`deps[c]`: the
+/// components whose nodes gate `c`), in an evaluation order: every group
+/// comes after the groups it depends on; ties go to the smallest component.
+/// Each group is sorted.
+fn scc_order(deps: &[BTreeSet<usize>]) -> Vec<Vec<usize>> {
     let n = deps.len();
-    let mut indeg: Vec<usize> = deps.iter().map(|d| d.len()).collect();
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // Tarjan's algorithm, iterative.
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut comp_of = vec![usize::MAX; n];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut counter = 0;
+    let succ: Vec<Vec<usize>> = deps.iter().map(|d| d.iter().copied().collect()).collect();
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = counter;
+        low[root] = counter;
+        counter += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut i)) = call.last_mut() {
+            if *i < succ[v].len() {
+                let w = succ[v][*i];
+                *i += 1;
+                if index[w] == usize::MAX {
+                    index[w] = counter;
+                    low[w] = counter;
+                    counter += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    call.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(u, _)) = call.last() {
+                    low[u] = low[u].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut g = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        comp_of[w] = groups.len();
+                        g.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    g.sort_unstable();
+                    groups.push(g);
+                }
+            }
+        }
+    }
+    // Kahn's algorithm on the condensed graph, smallest first component first.
+    let k = groups.len();
+    let mut gdeps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); k];
     for (c, d) in deps.iter().enumerate() {
         for &x in d {
-            users[x].push(c);
+            if comp_of[x] != comp_of[c] {
+                gdeps[comp_of[c]].insert(comp_of[x]);
+            }
         }
     }
-    let mut ready: BTreeSet<usize> = (0..n).filter(|&c| indeg[c] == 0).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(c) = ready.pop_first() {
-        order.push(c);
-        for &u in &users[c] {
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (g, d) in gdeps.iter().enumerate() {
+        for &x in d {
+            users[x].push(g);
+        }
+    }
+    let mut indeg: Vec<usize> = gdeps.iter().map(|d| d.len()).collect();
+    let mut ready: BTreeSet<(usize, usize)> = (0..k).filter(|&g| indeg[g] == 0).map(|g| (groups[g][0], g)).collect();
+    let mut order = Vec::with_capacity(k);
+    while let Some((_, g)) = ready.pop_first() {
+        order.push(g);
+        for &u in &users[g] {
             indeg[u] -= 1;
             if indeg[u] == 0 {
-                ready.insert(u);
+                ready.insert((groups[u][0], u));
             }
         }
     }
-    if order.len() == n {
-        Ok(order)
-    } else {
-        // Keep only components on a cycle: drop those that merely depend on one.
-        let mut left: BTreeSet<usize> = (0..n).filter(|c| !order.contains(c)).collect();
-        loop {
-            let keep: BTreeSet<usize> =
-                left.iter().copied().filter(|&c| users[c].iter().any(|u| left.contains(u))).collect();
-            if keep.len() == left.len() {
-                break;
-            }
-            left = keep;
-        }
-        Err(left)
-    }
+    order.into_iter().map(|g| std::mem::take(&mut groups[g])).collect()
 }
 
 /// Longest series chain of one polarity from a stage output to its rail

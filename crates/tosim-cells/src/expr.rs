@@ -50,10 +50,20 @@ pub(crate) fn sop(t: &TruthTable, names: &[&str]) -> String {
         }
         current = next;
     }
-    // Greedy cover: largest cube covering most uncovered minterms first.
+    // Cover: essential primes first, then greedily the prime covering most
+    // uncovered minterms (fewest literals on ties), then drop any chosen prime
+    // whose minterms the others cover (e.g. a consensus term).
     let covers = |c: &Cube, m: u32| m & c.care == c.value & c.care;
-    let mut uncovered = minterms.clone();
     let mut chosen: Vec<Cube> = Vec::new();
+    for &m in &minterms {
+        let mut it = primes.iter().filter(|c| covers(c, m));
+        if let (Some(only), None) = (it.next(), it.next()) {
+            if !chosen.contains(only) {
+                chosen.push(*only);
+            }
+        }
+    }
+    let mut uncovered: Vec<u32> = minterms.iter().copied().filter(|&m| !chosen.iter().any(|c| covers(c, m))).collect();
     while !uncovered.is_empty() {
         let best = primes
             .iter()
@@ -65,6 +75,18 @@ pub(crate) fn sop(t: &TruthTable, names: &[&str]) -> String {
         let Some(best) = best else { break };
         uncovered.retain(|&m| !covers(&best, m));
         chosen.push(best);
+    }
+    let mut i = chosen.len();
+    while i > 0 {
+        i -= 1;
+        let c = chosen[i];
+        let redundant = minterms
+            .iter()
+            .filter(|&&m| covers(&c, m))
+            .all(|&m| chosen.iter().enumerate().any(|(j, d)| j != i && covers(d, m)));
+        if redundant {
+            chosen.remove(i);
+        }
     }
     chosen.sort_by_key(|c| (c.care.count_ones(), c.care, c.value));
     let terms: Vec<String> = chosen
@@ -100,5 +122,56 @@ mod tests {
         let xor = TruthTable::new(2, 0b0110).unwrap();
         assert_eq!(xor.expression(&["a", "b"]), "a & !b | !a & b");
         assert_eq!(TruthTable::constant(2, true).unwrap().expression(&["a", "b"]), "1");
+        // MUX: s ? b : a. The consensus term a & b is redundant and dropped.
+        let mux = TruthTable::from_fn(3, |r| if r >> 2 & 1 == 1 { r >> 1 & 1 == 1 } else { r & 1 == 1 }).unwrap();
+        assert_eq!(mux.expression(&["a", "b", "s"]), "a & !s | b & s");
+    }
+}
+
+#[cfg(test)]
+mod exhaustive {
+    use super::*;
+
+    /// Evaluates a sum-of-products string over single-letter names `a b c d`.
+    fn eval_sop(e: &str, row: u32) -> bool {
+        match e {
+            "0" => false,
+            "1" => true,
+            _ => e.split(" | ").any(|term| {
+                term.split(" & ").all(|lit| {
+                    let (neg, name) = match lit.strip_prefix('!') {
+                        Some(n) => (true, n),
+                        None => (false, lit),
+                    };
+                    let i = (name.as_bytes()[0] - b'a') as u32;
+                    (row >> i & 1 == 1) != neg
+                })
+            }),
+        }
+    }
+
+    #[test]
+    fn every_three_input_function_round_trips() {
+        for bits in 0..256u64 {
+            let t = TruthTable::new(3, bits).unwrap();
+            let e = t.expression(&["a", "b", "c"]);
+            let back = TruthTable::from_fn(3, |r| eval_sop(&e, r)).unwrap();
+            assert_eq!(back, t, "{bits:#x}: {e}");
+        }
+    }
+
+    #[test]
+    fn four_input_functions_round_trip() {
+        // A fixed sample of 4-input functions (xorshift sequence, seed 1).
+        let mut x = 1u64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let t = TruthTable::new(4, x).unwrap();
+            let e = t.expression(&["a", "b", "c", "d"]);
+            let back = TruthTable::from_fn(4, |r| eval_sop(&e, r)).unwrap();
+            assert_eq!(back, t, "{:#x}: {e}", t.bits());
+        }
     }
 }
