@@ -23,6 +23,7 @@ mod graph;
 pub mod import;
 pub mod library;
 mod netlist;
+pub mod stats;
 mod validate;
 
 pub use error::NetlistError;

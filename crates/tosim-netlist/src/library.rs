@@ -24,6 +24,7 @@ use crate::{CellType, Gate, Netlist};
 
 const TEXTBOOK_TOML: &str = include_str!("../../../circuits/libraries/textbook.toml");
 const TEXTBOOK_SP: &str = include_str!("../../../circuits/cells/cmos.sp");
+const SKY130_HD_TOML: &str = include_str!("../../../circuits/libraries/sky130_hd.toml");
 
 /// A binding error.
 #[derive(Debug, Error)]
@@ -211,6 +212,18 @@ impl Library {
         let mut files = BTreeMap::new();
         files.insert("../cells/cmos.sp".to_string(), TEXTBOOK_SP.to_string());
         Self::from_parts(TEXTBOOK_TOML, "circuits/libraries/textbook.toml", None, &files, None)
+    }
+
+    /// A library by built-in name (`textbook`, `sky130_hd`; both bindings are
+    /// embedded) or else by binding-file path; `cells_dir` as in [`Library::load`].
+    pub fn named(name_or_path: &str, cells_dir: Option<&Path>) -> Result<Library, BindError> {
+        match name_or_path {
+            "textbook" => Self::textbook(),
+            "sky130_hd" | "sky130" => {
+                Self::from_parts(SKY130_HD_TOML, "circuits/libraries/sky130_hd.toml", None, &BTreeMap::new(), cells_dir)
+            }
+            p => Self::load(Path::new(p), cells_dir),
+        }
     }
 
     /// Loads a binding file; `cells_dir` is the foundry library folder (else
