@@ -419,12 +419,13 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         }
         inputs.iter().enumerate().map(|(i, p)| format!("{p}={}", row >> i & 1)).collect::<Vec<_>>().join(" ")
     };
-    let fight_err = |n: usize, row: u32, value: &[Option<bool>]| {
+    let fight_err = |n: usize, row: u32, value: &[Option<bool>], line: Option<usize>| {
         // A conducting transistor on the node names the line.
-        let line = fets
-            .iter()
-            .find(|f| (f.d == n || f.s == n) && value[f.g].is_some_and(|g| g != f.p))
-            .map_or(sub.line, |f| f.line);
+        let line = line.unwrap_or_else(|| {
+            fets.iter()
+                .find(|f| (f.d == n || f.s == n) && value[f.g].is_some_and(|g| g != f.p))
+                .map_or(sub.line, |f| f.line)
+        });
         AnalysisError::Fight {
             cell: sub.name.clone(),
             file: sub.file.clone(),
@@ -464,7 +465,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
             let f = &fets[fi];
             if value[f.g].is_some_and(|g| g != f.p) && value[f.d] != value[f.s] {
                 let node = if matches!(nodes[f.d].role, Role::Rail(_)) { f.s } else { f.d };
-                return Err(fight_err(node, row, &value));
+                return Err(fight_err(node, row, &value, Some(f.line)));
             }
         }
         for (g, &is_cyclic) in groups.iter().zip(&cyclic) {
@@ -512,7 +513,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
             for &c in g {
                 let (fight, _) = eval_comp(&comps[c], &fets, &nodes, &signal, &mut value, &mut scratch);
                 if let Some(n) = fight {
-                    return Err(fight_err(n, row, &value));
+                    return Err(fight_err(n, row, &value, None));
                 }
                 if let Some(&n) = comps[c].nodes.iter().find(|&&n| signal[n] && value[n].is_none()) {
                     return Err(float_err(n, row));
@@ -847,5 +848,252 @@ fn dfs(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_spice;
+
+    fn cell(text: &str) -> Result<CellModel, AnalysisError> {
+        cell_cfg(text, &Config::default())
+    }
+
+    fn cell_cfg(text: &str, cfg: &Config) -> Result<CellModel, AnalysisError> {
+        let subs = parse_spice(text, "t.sp", cfg).expect("test netlist parses");
+        analyze(&subs[0], cfg)
+    }
+
+    const NAND2: &str = "\
+.subckt NAND2 A B Y VDD VSS
+MP1 Y A VDD VDD pmos w=1u l=0.15u
+MP2 Y B VDD VDD pmos w=1u l=0.15u
+MN1 Y A n1 VSS nmos w=2u l=0.15u
+MN2 n1 B VSS VSS nmos w=2u l=0.15u
+.ends
+";
+
+    #[test]
+    fn nand2_function_loads_and_stage() {
+        let m = cell(NAND2).unwrap();
+        assert_eq!(m.inputs, ["A", "B"]);
+        assert_eq!(m.outputs, ["Y"]);
+        assert_eq!((m.nmos, m.pmos), (2, 2));
+        // Y = !(A & B): rows 0..2 are 1, row 3 (A=1 B=1) is 0.
+        assert_eq!(m.functions[0].bits(), 0b0111);
+        let a = m.input_signal(0).unwrap();
+        // A drives MP1 (1 × 0.15) and MN1 (2 × 0.15): 2 gates, 0.45 µm².
+        assert_eq!(a.gate_count, 2);
+        assert!((a.gate_area - 0.45).abs() < 1e-9, "{}", a.gate_area);
+        assert_eq!(m.stages.len(), 1);
+        let st = &m.stages[0];
+        // Series n stack of two (MN1, MN2); the p devices are in parallel.
+        assert_eq!((st.n_stack, st.p_stack, st.depth), (2, 1, 1));
+        // n: two devices of W/L = 2/0.15; p: two of 1/0.15.
+        assert!((st.n_strength - 2.0 * 2.0 / 0.15).abs() < 1e-9);
+        assert!((st.p_strength - 2.0 / 0.15).abs() < 1e-9);
+        assert_eq!(m.depth(), 1);
+        // The series node n1 drives no gate: not a signal.
+        assert!(m.signals.iter().all(|s| s.name != "n1"));
+    }
+
+    #[test]
+    fn buffer_has_internal_node_and_depth_two() {
+        let m = cell(
+            ".subckt BUF A Y VDD VSS\nMP1 an A VDD VDD pmos\nMN1 an A VSS VSS nmos\nMP2 Y an VDD VDD pmos\nMN2 Y an VSS VSS nmos\n.ends\n",
+        )
+        .unwrap();
+        let an = m.signals.iter().find(|s| s.name == "an").unwrap();
+        assert_eq!(an.kind, SignalKind::Internal);
+        assert_eq!(an.function.bits(), 0b01); // an = !A
+        assert_eq!(an.depth, 1);
+        assert_eq!(an.gate_count, 2);
+        assert_eq!(an.gate_area, 0.0); // unsized
+        assert_eq!(m.functions[0].bits(), 0b10); // Y = A
+        assert_eq!(m.depth(), 2);
+        assert_eq!(m.stages.len(), 2);
+        assert_eq!(m.stages[1].gate_inputs, vec![m.signals.iter().position(|s| s.name == "an").unwrap()]);
+    }
+
+    #[test]
+    fn transmission_gate_mux_is_combinational() {
+        // Y = S ? B : A with two transmission gates onto node m, then two
+        // inverters. A and B touch channels but reach no rail: inputs.
+        let text = "\
+.subckt TGMUX A B S Y VDD VSS
+MPS sn S VDD VDD pmos
+MNS sn S VSS VSS nmos
+MN1 A sn m VSS nmos
+MP1 A S m VDD pmos
+MN2 B S m VSS nmos
+MP2 B sn m VDD pmos
+MP3 mb m VDD VDD pmos
+MN3 mb m VSS VSS nmos
+MP4 Y mb VDD VDD pmos
+MN4 Y mb VSS VSS nmos
+.ends
+";
+        let m = cell(text).unwrap();
+        assert_eq!(m.inputs, ["A", "B", "S"]);
+        let expect = TruthTable::from_fn(3, |r| if r & 4 != 0 { r & 2 != 0 } else { r & 1 != 0 }).unwrap();
+        assert_eq!(m.functions[0], expect);
+        // m is restored by no stage of its own: it is a TG output, depth 2 (after sn).
+        let node_m = m.signals.iter().find(|s| s.name == "m").unwrap();
+        assert_eq!(node_m.function, expect);
+        assert_eq!(node_m.depth, 2);
+        assert_eq!(m.depth(), 4);
+    }
+
+    #[test]
+    fn rail_to_rail_short_is_a_fight() {
+        // MN2 shorts Y to VDD whenever A=1, while MN1 pulls Y to ground.
+        let text = ".subckt BAD A Y VDD VSS\nMP1 Y A VDD VDD pmos\nMN1 Y A VSS VSS nmos\nMN2 Y A VDD VSS nmos\n.ends\n";
+        let e = cell(text).unwrap_err();
+        match &e {
+            AnalysisError::Fight { cell, node, inputs, line, file } => {
+                assert_eq!((cell.as_str(), node.as_str(), inputs.as_str(), file.as_str()), ("BAD", "Y", "A=1", "t.sp"));
+                assert_eq!(*line, 3);
+            }
+            other => panic!("expected a fight, got {other}"),
+        }
+        assert!(!e.is_unsupported());
+        assert!(e.to_string().starts_with("t.sp:3: cell BAD: node Y"), "{e}");
+        // A transistor straight across the rails, gated by an input.
+        let text =
+            ".subckt SHORT A Y VDD VSS\nMP1 Y A VDD VDD pmos\nMN1 Y A VSS VSS nmos\nMN2 VDD A VSS VSS nmos\n.ends\n";
+        let e = cell(text).unwrap_err();
+        assert!(matches!(e, AnalysisError::Fight { line: 4, .. }), "{e}");
+    }
+
+    #[test]
+    fn floating_gate_node_is_an_error() {
+        // n1 gates MP2/MN2 but only a pull-down drives it: it floats for A=0.
+        let text =
+            ".subckt F A Y VDD VSS\nMN1 n1 A VSS VSS nmos\nMP2 Y n1 VDD VDD pmos\nMN2 Y n1 VSS VSS nmos\n.ends\n";
+        let e = cell(text).unwrap_err();
+        assert!(
+            matches!(&e, AnalysisError::Float { node, inputs, line: 3, .. } if node == "n1" && inputs == "A=0"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("t.sp:3"), "{e}");
+        // A gate on a node nothing drives at all.
+        let text = ".subckt G A Y VDD VSS\nMP1 Y A VDD VDD pmos\nMN1 Y ghost VSS VSS nmos\n.ends\n";
+        assert!(matches!(cell(text), Err(AnalysisError::Float { line: 3, .. })));
+    }
+
+    #[test]
+    fn tristate_output_is_unsupported() {
+        // Clocked inverter: Y floats when EN=0.
+        let text = "\
+.subckt TINV A EN Y VDD VSS
+MPE enb EN VDD VDD pmos
+MNE enb EN VSS VSS nmos
+MP1 p1 A VDD VDD pmos
+MP2 Y enb p1 VDD pmos
+MN2 Y EN n1 VSS nmos
+MN1 n1 A VSS VSS nmos
+.ends
+";
+        let e = cell(text).unwrap_err();
+        assert!(e.is_unsupported());
+        assert!(
+            matches!(&e, AnalysisError::Unsupported { kind: UnsupportedKind::Tristate, reason, .. } if reason == "tristate: output Y floats for A=0 EN=0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn cross_coupled_latch_is_sequential() {
+        // SR latch from two NOR2: holds state for S=0 R=0.
+        let text = "\
+.subckt SR S R Q QB VDD VSS
+MP1 p1 R VDD VDD pmos
+MP2 Q QB p1 VDD pmos
+MN1 Q R VSS VSS nmos
+MN2 Q QB VSS VSS nmos
+MP3 p2 S VDD VDD pmos
+MP4 QB Q p2 VDD pmos
+MN3 QB S VSS VSS nmos
+MN4 QB Q VSS VSS nmos
+.ends
+";
+        let e = cell(text).unwrap_err();
+        match &e {
+            AnalysisError::Unsupported { kind: UnsupportedKind::Sequential, reason, .. } => {
+                assert!(reason.contains("feedback loop through nodes Q QB"), "{reason}");
+                assert!(reason.ends_with("for S=0 R=0"), "{reason}");
+            }
+            other => panic!("expected sequential, got {other}"),
+        }
+    }
+
+    #[test]
+    fn analog_hierarchical_and_empty_cells_are_unsupported() {
+        let kind = |text: &str| match cell(text) {
+            Err(AnalysisError::Unsupported { kind, .. }) => Some(kind),
+            _ => None,
+        };
+        assert_eq!(kind(".subckt T HI VDD\nR1 HI VDD 1k\n.ends"), Some(UnsupportedKind::Analog));
+        assert_eq!(kind(".subckt T A VDD\nC1 A VDD 1f\n.ends"), Some(UnsupportedKind::Analog));
+        assert_eq!(kind(".subckt T A VSS\nD1 A VSS dio\n.ends"), Some(UnsupportedKind::Analog));
+        assert_eq!(kind(".subckt T A Y VDD VSS\nX1 A Y VDD VSS inv\n.ends"), Some(UnsupportedKind::Hierarchical));
+        assert_eq!(kind(".subckt T VDD VSS\n.ends"), Some(UnsupportedKind::NoTransistors));
+        // A decoupling capacitor made of MOSFETs: no output.
+        assert_eq!(
+            kind(".subckt T VDD VSS\nM1 VDD VSS VDD VDD pmos\nM2 VSS VDD VSS VSS nmos\n.ends"),
+            Some(UnsupportedKind::NoOutputs)
+        );
+    }
+
+    #[test]
+    fn seven_inputs_are_too_many() {
+        // NOR7: seven parallel n devices, seven series p devices.
+        let mut text = String::from(".subckt NOR7 A B C D E F G Y VDD VSS\n");
+        let pins = ["A", "B", "C", "D", "E", "F", "G"];
+        for (i, p) in pins.iter().enumerate() {
+            text.push_str(&format!("MN{i} Y {p} VSS VSS nmos\n"));
+            let top = if i == 0 { "VDD".to_string() } else { format!("p{i}") };
+            let bot = if i == 6 { "Y".to_string() } else { format!("p{}", i + 1) };
+            text.push_str(&format!("MP{i} {bot} {p} {top} VDD pmos\n"));
+        }
+        text.push_str(".ends\n");
+        let e = cell(&text).unwrap_err();
+        assert!(matches!(e, AnalysisError::Unsupported { kind: UnsupportedKind::TooManyInputs, .. }), "{e}");
+        // Six inputs are analysed: NOR6 from the first six.
+        let six = text.replace(" G Y", " Y").replace("MN6 Y G VSS VSS nmos\n", "").replace("MP6 Y G p6 VDD pmos\n", "");
+        let six = six.replace("MP5 p6 F p5", "MP5 Y F p5");
+        let m = cell(&six).unwrap();
+        assert_eq!(m.functions[0].bits(), 1); // only row 0 (all inputs 0) is 1
+        assert_eq!(m.stages[0].p_stack, 6);
+        assert_eq!(m.stages[0].n_stack, 1);
+    }
+
+    #[test]
+    fn direction_overrides() {
+        // A pass transistor from A to Y: Y reaches no rail, so by default both
+        // A and Y are inputs and the cell has no output.
+        let text = ".subckt PASS A EN Y VSS\nMN1 A EN Y VSS nmos\n.ends\n";
+        assert!(matches!(cell(text), Err(AnalysisError::Unsupported { kind: UnsupportedKind::NoOutputs, .. })));
+        // Declared as an output, Y floats when EN=0: a tristate.
+        let cfg = Config::default().with_output("Y");
+        assert!(matches!(
+            cell_cfg(text, &cfg),
+            Err(AnalysisError::Unsupported { kind: UnsupportedKind::Tristate, .. })
+        ));
+    }
+
+    #[test]
+    fn extra_supplies_and_node_zero() {
+        // A KAPWR-supplied inverter and SPICE's global ground node 0.
+        let text = ".subckt I A Y KAPWR\nMP Y A KAPWR KAPWR pmos\nMN Y A 0 0 nmos\n.ends\n";
+        let m = cell(text).unwrap();
+        assert_eq!(m.inputs, ["A"]);
+        assert_eq!(m.functions[0].bits(), 0b01);
+        // Renamed rails through the configuration.
+        let text = ".subckt I A Y VCC GROUND\nMP Y A VCC VCC pmos\nMN Y A GROUND GROUND nmos\n.ends\n";
+        assert!(cell(text).is_err());
+        let cfg = Config::default().with_supply("VCC").with_ground("GROUND");
+        assert_eq!(cell_cfg(text, &cfg).unwrap().functions[0].bits(), 0b01);
     }
 }
