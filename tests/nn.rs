@@ -1,1 +1,233 @@
-//! Tests: nn.
+//! Tests: the network layer (tosim-nn) — ONNX and .npy reading, bad input,
+//! quantised reference accuracy.
+
+use std::path::{Path, PathBuf};
+
+use tosim_nn::testing::{Attr, OnnxBuilder};
+use tosim_nn::{load_onnx, parse_onnx, read_npy, DataSet, IntFormat, LayerKind, NnError, NpyData, QuantNet};
+
+use crate::support;
+
+fn models() -> PathBuf {
+    support::repo().join("circuits/models")
+}
+
+fn digits() -> (tosim_nn::Network, DataSet) {
+    let m = models();
+    let net = load_onnx(&m.join("digits_mlp.onnx")).unwrap();
+    let data = DataSet::load(&net, &m.join("digits_test_x.npy"), Some(&m.join("digits_test_y.npy"))).unwrap();
+    (net, data)
+}
+
+/// The shipped model is what make_digits.py exported: 64-32-10 with ReLU and
+/// softmax, 10 integer classes 0..9 (skl2onnx's ArrayFeatureExtractor input).
+#[test]
+fn digits_model_parses() {
+    let (net, data) = digits();
+    assert_eq!(net.producer, "skl2onnx");
+    assert_eq!(net.input_shape, vec![64]);
+    let kinds: Vec<String> = net
+        .layers
+        .iter()
+        .map(|l| match &l.kind {
+            LayerKind::Dense(d) => format!("{}:{}x{}", l.op, d.inputs, d.outputs),
+            LayerKind::Activation(a) => a.name().to_string(),
+            LayerKind::Softmax => "softmax".into(),
+            LayerKind::BatchNorm(_) => "bn".into(),
+        })
+        .collect();
+    assert_eq!(kinds, ["MatMul+Add:64x32", "relu", "MatMul+Add:32x10", "softmax"]);
+    assert_eq!(net.classes, Some((0..10).collect()));
+    // make_digits.py: 450 test samples (25 % of 1,797, stratified), pixel values 0..16.
+    assert_eq!((data.samples, data.width), (450, 64));
+    assert!(data.x.iter().all(|&v| (0.0..=16.0).contains(&v) && v.fract() == 0.0));
+    let labels = data.labels.as_ref().unwrap();
+    assert!(labels.iter().all(|&l| (0..10).contains(&l)));
+}
+
+/// The float reference reproduces scikit-learn's test accuracy, 436/450, which
+/// make_digits.py printed (circuits/models/README.md); the onnx reference
+/// evaluator agreed with scikit-learn on every test sample.
+#[test]
+fn digits_float_accuracy_is_sklearns() {
+    let (net, data) = digits();
+    let labels = data.labels.as_ref().unwrap();
+    let correct = (0..data.samples).filter(|&i| net.label_of(&net.forward_f32(data.sample(i))) == labels[i]).count();
+    assert_eq!(correct, 436);
+}
+
+/// Every operator of the loader on a PyTorch-style graph (raw_data weights, Gemm
+/// transB, BatchNormalization, LeakyRelu, Sigmoid, Tanh, Reshape, Flatten, Cast,
+/// Identity, Softmax) against the outputs of the onnx package's reference
+/// evaluator (make_fixtures.py), within float rounding.
+#[test]
+fn all_ops_fixture_matches_onnx_reference() {
+    let f = models().join("fixtures");
+    let net = load_onnx(&f.join("all_ops.onnx")).unwrap();
+    assert_eq!(net.input_shape, vec![1, 2, 4]);
+    let ops: Vec<&str> = net.layers.iter().map(|l| l.op.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["Gemm", "BatchNormalization", "LeakyRelu", "MatMul+Add", "Sigmoid", "Gemm", "Tanh", "Relu", "Gemm", "Softmax"]
+    );
+    let x = read_npy(&f.join("all_ops_x.npy")).unwrap();
+    let y = read_npy(&f.join("all_ops_y.npy")).unwrap();
+    assert_eq!(x.shape, vec![5, 1, 2, 4]);
+    assert_eq!(y.shape, vec![5, 3]);
+    let data = DataSet::from_arrays(&net, &x, None).unwrap();
+    let NpyData::F32(want) = &y.data else { panic!("all_ops_y.npy is float32") };
+    let mut worst = 0f32;
+    for s in 0..data.samples {
+        let got = net.forward_f32(data.sample(s));
+        for (g, w) in got.iter().zip(&want[s * 3..s * 3 + 3]) {
+            worst = worst.max((g - w).abs());
+        }
+    }
+    assert!(worst < 1e-5, "largest difference from the onnx reference evaluator: {worst}");
+}
+
+/// Quantised references stay close to the float model's 436/450.
+#[test]
+fn digits_quantised_accuracy() {
+    let (net, data) = digits();
+    let labels = data.labels.as_ref().unwrap();
+    for (fmt, tolerance) in [(IntFormat::Int8, 4), (IntFormat::Int16, 1)] {
+        let q = QuantNet::new(&net, fmt, &data.x).unwrap();
+        let correct =
+            (0..data.samples).filter(|&i| q.label(&q.infer(&q.quantise_input(data.sample(i)))) == labels[i]).count();
+        eprintln!("{}: {correct}/450", fmt.name());
+        assert!(correct.abs_diff(436) <= tolerance, "{}: {correct}/450", fmt.name());
+    }
+}
+
+fn err_string<T: std::fmt::Debug>(r: Result<T, NnError>) -> (NnError, String) {
+    let e = r.unwrap_err();
+    let s = e.to_string();
+    (e, s)
+}
+
+#[test]
+fn unsupported_operator_names_op_and_node() {
+    let (e, s) = err_string(load_onnx(&models().join("fixtures/unsupported_conv.onnx")));
+    assert!(matches!(&e, NnError::UnsupportedOp { op_type, node, .. } if op_type == "Conv" && node == "conv0"), "{s}");
+    // An unknown operator in the middle of a chain.
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 2])
+        .output("y", &[-1, 2])
+        .init_f32("w", &[2, 2], &[1.0, 0.0, 0.0, 1.0])
+        .node("MatMul", "mm", &["x", "w"], &["h"], &[])
+        .node("Erf", "the_erf", &["h"], &["y"], &[])
+        .build();
+    let (e, s) = err_string(parse_onnx(&b, Path::new("erf.onnx")));
+    assert!(matches!(&e, NnError::UnsupportedOp { op_type, node, .. } if op_type == "Erf" && node == "the_erf"), "{s}");
+    assert!(s.starts_with("erf.onnx: unsupported operator Erf"), "{s}");
+}
+
+#[test]
+fn inconsistent_nodes_are_errors() {
+    // Gemm weights for 3 inputs on a 2-wide input.
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 2])
+        .output("y", &[-1, 2])
+        .init_f32("w", &[3, 2], &[0.0; 6])
+        .node("MatMul", "mm", &["x", "w"], &["y"], &[])
+        .build();
+    let (e, s) = err_string(parse_onnx(&b, Path::new("m.onnx")));
+    assert!(matches!(&e, NnError::BadNode { node, .. } if node == "mm"), "{s}");
+    assert!(s.contains("take 3 inputs") && s.contains("[2]"), "{s}");
+    // Add that is not a MatMul's bias.
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 2])
+        .output("y", &[-1, 2])
+        .init_f32("c", &[2], &[1.0, 2.0])
+        .node("Add", "add", &["x", "c"], &["y"], &[])
+        .build();
+    let (_, s) = err_string(parse_onnx(&b, Path::new("a.onnx")));
+    assert!(s.contains("\"add\" (Add)") && s.contains("bias of the MatMul"), "{s}");
+    // A bias of the wrong length.
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 2])
+        .output("y", &[-1, 2])
+        .init_f32("w", &[2, 2], &[0.0; 4])
+        .init_f32("c", &[3], &[1.0, 2.0, 3.0])
+        .node("Gemm", "g", &["x", "w", "c"], &["y"], &[])
+        .build();
+    let (_, s) = err_string(parse_onnx(&b, Path::new("g.onnx")));
+    assert!(s.contains("bias \"c\" has 3 values") && s.contains("2 outputs"), "{s}");
+}
+
+#[test]
+fn empty_and_corrupt_onnx_are_errors() {
+    let dir = support::scratch("nn_corrupt_onnx");
+    let empty = dir.join("empty.onnx");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(load_onnx(&empty), Err(NnError::EmptyFile { .. })));
+    // The shipped model cut in half: a length-delimited field runs past the end.
+    let bytes = std::fs::read(models().join("digits_mlp.onnx")).unwrap();
+    let cut = dir.join("cut.onnx");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (e, s) = err_string(load_onnx(&cut));
+    assert!(matches!(e, NnError::CorruptOnnx { .. }), "{s}");
+    assert!(s.contains("runs past the end"), "{s}");
+    // A text file.
+    let (e, s) = err_string(parse_onnx(b"this is not a model\n", Path::new("t.onnx")));
+    assert!(matches!(e, NnError::CorruptOnnx { .. } | NnError::InvalidModel { .. }), "{s}");
+    // Valid protobuf, but no graph: `ir_version: 8` only.
+    let (e, s) = err_string(parse_onnx(&[0x08, 0x08], Path::new("ng.onnx")));
+    assert!(matches!(e, NnError::InvalidModel { .. }) && s.contains("no graph"), "{s}");
+    // A missing file names the path.
+    let (e, s) = err_string(load_onnx(&dir.join("nope.onnx")));
+    assert!(matches!(e, NnError::Io { .. }) && s.contains("nope.onnx"), "{s}");
+}
+
+#[test]
+fn bad_data_is_an_error() {
+    let (net, _) = digits();
+    let dir = support::scratch("nn_bad_data");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    // 63 features for a 64-input model.
+    let p = write("x63.npy", &tosim_nn::npy::encode_npy_f32(&[2, 63], &[0.0; 126]));
+    let (e, s) = err_string(DataSet::load(&net, &p, None));
+    assert!(matches!(e, NnError::ShapeMismatch { .. }) && s.contains("takes 64 values") && s.contains("has 63"), "{s}");
+    // NaN at sample 1, feature 5.
+    let mut v = vec![1.0f32; 128];
+    v[64 + 5] = f32::NAN;
+    let p = write("nan.npy", &tosim_nn::npy::encode_npy_f32(&[2, 64], &v));
+    let (e, s) = err_string(DataSet::load(&net, &p, None));
+    assert!(matches!(e, NnError::NonFinite { sample: 1, feature: 5, .. }), "{s}");
+    v[64 + 5] = f32::INFINITY;
+    let p = write("inf.npy", &tosim_nn::npy::encode_npy_f32(&[2, 64], &v));
+    assert!(matches!(DataSet::load(&net, &p, None), Err(NnError::NonFinite { sample: 1, feature: 5, .. })));
+    // Empty file.
+    let p = write("empty.npy", b"");
+    assert!(matches!(DataSet::load(&net, &p, None), Err(NnError::EmptyFile { .. })));
+    // Truncated data: the shipped test inputs less their last byte.
+    let x = std::fs::read(models().join("digits_test_x.npy")).unwrap();
+    let p = write("cut.npy", &x[..x.len() - 1]);
+    let (e, s) = err_string(DataSet::load(&net, &p, None));
+    assert!(matches!(e, NnError::BadNpy { .. }) && s.contains("truncated data"), "{s}");
+    // Not a .npy at all.
+    let p = write("text.npy", b"hello, world, not numpy");
+    let (_, s) = err_string(DataSet::load(&net, &p, None));
+    assert!(s.contains("magic"), "{s}");
+    // Fortran order: the same header with True.
+    let good = tosim_nn::npy::encode_npy_f32(&[2, 64], &[0.0; 128]);
+    let at = good.windows(5).position(|w| w == b"False").unwrap();
+    let mut fortran = good.clone();
+    fortran[at..at + 5].copy_from_slice(b"True ");
+    let p = write("fortran.npy", &fortran);
+    let (_, s) = err_string(DataSet::load(&net, &p, None));
+    assert!(s.contains("Fortran"), "{s}");
+    // Labels: wrong count, wrong dtype.
+    let m = models();
+    let y = read_npy(&m.join("digits_test_y.npy")).unwrap();
+    let x2 = read_npy(&write("x2.npy", &good)).unwrap();
+    let (e, s) = err_string(DataSet::from_arrays(&net, &x2, Some(&y)));
+    assert!(matches!(e, NnError::ShapeMismatch { .. }) && s.contains("450 labels for 2 samples"), "{s}");
+    let (_, s) = err_string(DataSet::from_arrays(&net, &x2, Some(&x2)));
+    assert!(s.contains("labels must have shape"), "{s}");
+}

@@ -57,6 +57,7 @@ def all_ops():
             name="/bn/BatchNormalization",
             epsilon=1e-5,
             momentum=0.9,
+            training_mode=0,
         ),
         helper.make_node("LeakyRelu", ["x3"], ["x4"], name="/LeakyRelu", alpha=0.1),
         helper.make_node("MatMul", ["x4", "fc2.weight_t"], ["x5"], name="/fc2/MatMul"),
@@ -91,7 +92,10 @@ def all_ops():
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3])],
         inits,
     )
-    model = helper.make_model(graph, producer_name="tosim-fixtures", opset_imports=[helper.make_opsetid("", 13)])
+    # Opset 15, as recent PyTorch exports: BatchNormalization has training_mode. (The onnx
+    # reference evaluator's opset-9 BatchNormalization uses the batch's statistics whenever
+    # `momentum` is set, so an opset-13 graph would not be an inference-mode reference.)
+    model = helper.make_model(graph, producer_name="tosim-fixtures", opset_imports=[helper.make_opsetid("", 15)])
     model.ir_version = 8
     save(model, "all_ops.onnx")
     x = rng.normal(0, 1, (5, 1, 2, 4)).astype(np.float32)

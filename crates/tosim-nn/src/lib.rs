@@ -1,1 +1,46 @@
-//! tosim-nn (being written).
+//! tosim-nn: a trained feed-forward network, quantised to an integer format and
+//! run neuron by neuron, with transistor operations counted on gate-level units.
+//!
+//! The pieces, in the order a run uses them:
+//!
+//! - [`load_onnx`] reads an ONNX model (scikit-learn's skl2onnx or PyTorch export)
+//!   into a typed [`Network`]: dense layers with their weights and biases,
+//!   activations, softmax, batch normalisation. The protobuf reader is
+//!   hand-written ([`proto`]) and depends on nothing.
+//! - [`read_npy`] reads inputs and labels from NumPy `.npy` files.
+//! - [`QuantNet::new`] quantises the network to int8 or int16 (symmetric
+//!   per-tensor scales, requantisation by an integer multiplier and shift) and
+//!   [`QuantNet::infer`] is the plain-Rust reference of that integer arithmetic.
+//!
+//! ```
+//! use std::path::Path;
+//! use tosim_nn::{parse_onnx, IntFormat, QuantNet};
+//!
+//! // A 2-2 network: one Gemm (y = x·Wᵀ + b) and a ReLU, built as ONNX bytes.
+//! let bytes = tosim_nn::testing::tiny_gemm_relu_onnx(&[1.0, -1.0, 0.5, 0.5], &[0.0, 0.25]);
+//! let net = parse_onnx(&bytes, Path::new("tiny.onnx")).unwrap();
+//! assert_eq!(net.input_width(), 2);
+//! assert_eq!(net.forward_f32(&[2.0, 1.0]), vec![1.0, 1.75]);
+//!
+//! // int8: calibrate the activation scales on the data, then run the integer reference.
+//! let data = [2.0f32, 1.0, -1.0, 3.0];
+//! let q = QuantNet::new(&net, IntFormat::Int8, &data).unwrap();
+//! let out = q.infer(&q.quantise_input(&data[..2]));
+//! assert_eq!(tosim_nn::argmax(out.logits()), 1);
+//! ```
+
+mod data;
+mod error;
+mod model;
+pub mod npy;
+mod onnx;
+pub mod proto;
+mod quant;
+pub mod testing;
+
+pub use data::DataSet;
+pub use error::{NnError, Result};
+pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network};
+pub use npy::{read_npy, NpyArray, NpyData};
+pub use onnx::{load_onnx, parse_onnx};
+pub use quant::{IntFormat, QDense, QLayer, QOutput, QuantNet, Requant};

@@ -1,0 +1,393 @@
+//! Integer quantisation and the plain-Rust reference of the integer arithmetic.
+//!
+//! The arithmetic, exactly (the gate-level mapping performs the same steps):
+//!
+//! - **Scales** are symmetric and per tensor. With `Q = 2^(b−1) − 1` (127 for int8,
+//!   32767 for int16): weights `s_w = max|W| / Q`; the network input
+//!   `s_x = max|x| / Q` over the calibration data; each hidden layer's output
+//!   `s_y = max|y| / Q` over the float network's outputs on the calibration data
+//!   (after its activation). A zero maximum gives scale 1.
+//! - **Quantising** a real `v` with scale `s`: `clamp(round(v / s), −Q, Q)`, round
+//!   half away from zero, in f64. Weights and inputs use it; `−2^(b−1)` never occurs.
+//! - **Bias** `b_q = round(b / (s_w·s_x))` in accumulator units.
+//! - **Neuron** `o`: `acc ← 0`; for each input `i` in order, `p = w[o][i]·x[i]`
+//!   (exact 2b-bit signed product), `acc ← acc + p` (A-bit two's complement;
+//!   A = 32 for int8, 48 for int16); then `acc ← acc + b_q`. [`QuantNet::new`]
+//!   proves per neuron that `Σ|w|·Q + |b_q| < 2^(A−1)`, so no sum can overflow.
+//! - **Requantisation** to the next layer's scale: the real factor
+//!   `M = s_w·s_x/s_y` is an integer multiplier and a right shift, `M ≈ m / 2^k`,
+//!   `2^(c−2) ≤ m < 2^(c−1)` (c = 16 for int8, 32 for int16), and
+//!   `y = clamp(⌊(acc·m + 2^(k−1)) / 2^k⌋, −Q, Q)`: round half up (towards +∞),
+//!   the shift is arithmetic, the product and the sum are exact (A + c bits).
+//! - **ReLU** is `max(y, 0)` on the requantised b-bit value (the same as ReLU on
+//!   the accumulator: requantisation is monotone and maps 0 to 0).
+//! - **Batch normalisation** right after a dense layer is folded into its weights
+//!   and bias before quantisation.
+//! - **The last dense layer** is not requantised: its accumulators (after the
+//!   bias) are the logits, and the class is their arg-max (first maximum). A
+//!   final softmax does not change the arg-max and is not computed in integer
+//!   formats.
+
+use crate::error::{NnError, Result};
+use crate::model::{Activation, Dense, LayerKind, Network};
+
+/// An integer number format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IntFormat {
+    /// 8-bit operands, 32-bit accumulator, 16-bit requantisation multiplier.
+    Int8,
+    /// 16-bit operands, 48-bit accumulator, 32-bit requantisation multiplier.
+    Int16,
+}
+
+impl IntFormat {
+    /// Operand width b.
+    pub fn bits(self) -> u32 {
+        match self {
+            IntFormat::Int8 => 8,
+            IntFormat::Int16 => 16,
+        }
+    }
+
+    /// Largest magnitude `Q = 2^(b−1) − 1`.
+    pub fn qmax(self) -> i64 {
+        (1i64 << (self.bits() - 1)) - 1
+    }
+
+    /// Accumulator width A.
+    pub fn acc_bits(self) -> u32 {
+        match self {
+            IntFormat::Int8 => 32,
+            IntFormat::Int16 => 48,
+        }
+    }
+
+    /// Width c of the requantisation multiplier (signed; the multiplier is positive).
+    pub fn mult_bits(self) -> u32 {
+        match self {
+            IntFormat::Int8 => 16,
+            IntFormat::Int16 => 32,
+        }
+    }
+
+    /// `int8` or `int16`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IntFormat::Int8 => "int8",
+            IntFormat::Int16 => "int16",
+        }
+    }
+
+    /// Parses `int8` or `int16`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "int8" => Some(IntFormat::Int8),
+            "int16" => Some(IntFormat::Int16),
+            _ => None,
+        }
+    }
+}
+
+/// A quantised dense layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QDense {
+    /// Input width K.
+    pub inputs: usize,
+    /// Neurons N.
+    pub outputs: usize,
+    /// Weights row-major `[N][K]`, each in `[−Q, Q]`.
+    pub weights: Vec<i64>,
+    /// Bias in accumulator units.
+    pub bias: Vec<i64>,
+    /// Weight scale `s_w`.
+    pub weight_scale: f64,
+    /// Input scale `s_x`.
+    pub input_scale: f64,
+}
+
+impl QDense {
+    /// Neuron `o`'s weights.
+    pub fn row(&self, o: usize) -> &[i64] {
+        &self.weights[o * self.inputs..(o + 1) * self.inputs]
+    }
+}
+
+/// Requantisation `y = clamp(⌊(acc·m + 2^(k−1)) / 2^k⌋, −Q, Q)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Requant {
+    /// Multiplier m, `2^(c−2) ≤ m < 2^(c−1)`.
+    pub multiplier: i64,
+    /// Shift k ≥ 1.
+    pub shift: u32,
+    /// Output scale `s_y`.
+    pub output_scale: f64,
+}
+
+impl Requant {
+    /// Applies the requantisation to one accumulator value.
+    pub fn apply(&self, acc: i64, qmax: i64) -> i64 {
+        let p = i128::from(acc) * i128::from(self.multiplier) + (1i128 << (self.shift - 1));
+        let y = p >> self.shift;
+        y.clamp(-i128::from(qmax), i128::from(qmax)) as i64
+    }
+}
+
+/// A quantised layer: dense, then requantisation (except in the last layer), then
+/// the activation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QLayer {
+    /// Name of the dense layer (the ONNX node).
+    pub name: String,
+    /// Names of the float layers folded into this one (batch norm, activation, softmax).
+    pub folded: Vec<String>,
+    /// The dense part.
+    pub dense: QDense,
+    /// Requantisation to the next layer's input scale; `None` in the last layer.
+    pub requant: Option<Requant>,
+    /// Whether a ReLU follows.
+    pub relu: bool,
+}
+
+/// A network quantised to an integer format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantNet {
+    /// The format.
+    pub format: IntFormat,
+    /// Scale of the network input.
+    pub input_scale: f64,
+    /// The layers in order.
+    pub layers: Vec<QLayer>,
+    /// Class labels (see [`Network::classes`]).
+    pub classes: Option<Vec<i64>>,
+}
+
+/// Every layer's integer output for one sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QOutput {
+    /// Each layer's output values (after requantisation and activation); the last
+    /// entry holds the logits.
+    pub layers: Vec<Vec<i64>>,
+}
+
+impl QOutput {
+    /// The last layer's values.
+    pub fn logits(&self) -> &[i64] {
+        self.layers.last().map_or(&[], |v| v.as_slice())
+    }
+}
+
+fn round_half_away(v: f64) -> f64 {
+    v.round()
+}
+
+fn quantise(v: f64, s: f64, q: i64) -> i64 {
+    (round_half_away(v / s) as i64).clamp(-q, q)
+}
+
+fn scale_of(max_abs: f64, q: i64) -> f64 {
+    if max_abs > 0.0 {
+        max_abs / q as f64
+    } else {
+        1.0
+    }
+}
+
+/// `M ≈ m / 2^k` with `2^(c−2) ≤ m < 2^(c−1)`.
+fn multiplier(m_real: f64, c: u32, layer: &str) -> Result<(i64, u32)> {
+    let err = |what: String| NnError::Quantise { layer: layer.to_string(), what };
+    if !(m_real > 0.0 && m_real.is_finite()) {
+        return Err(err(format!("requantisation factor {m_real} is not a positive number")));
+    }
+    let hi = (1i64 << (c - 1)) as f64;
+    // Largest k with round(M·2^k) < 2^(c−1).
+    let mut k: i32 = (hi / m_real).log2().floor() as i32;
+    while k > 0 && (m_real * 2f64.powi(k)).round() >= hi {
+        k -= 1;
+    }
+    while (m_real * 2f64.powi(k + 1)).round() < hi {
+        k += 1;
+    }
+    if !(1..=100).contains(&k) {
+        return Err(err(format!("requantisation factor {m_real} needs shift {k}, outside 1..=100")));
+    }
+    Ok(((m_real * 2f64.powi(k)).round() as i64, k as u32))
+}
+
+/// A dense layer with the float layers that follow it (batch norm, ReLU, softmax).
+struct Group {
+    dense: Dense,
+    name: String,
+    folded: Vec<String>,
+    relu: bool,
+    /// Index into the float layers of the group's last layer (for calibration).
+    last: usize,
+}
+
+impl QuantNet {
+    /// Quantises `net`. `calib` holds calibration samples (row-major, the
+    /// network's input width each) from which the input and activation scales are
+    /// taken.
+    pub fn new(net: &Network, format: IntFormat, calib: &[f32]) -> Result<Self> {
+        let q = format.qmax();
+        let groups = group(net)?;
+        let width = net.input_width();
+        let samples = calib.len().checked_div(width).unwrap_or(0);
+        // Calibration: max |value| of the input and of every float layer's output.
+        let mut in_max = 0f64;
+        let mut layer_max = vec![0f64; net.layers.len()];
+        for s in 0..samples {
+            let x = &calib[s * width..(s + 1) * width];
+            in_max = x.iter().fold(in_max, |m, &v| m.max(f64::from(v).abs()));
+            for (li, v) in net.forward_trace(x).iter().enumerate() {
+                layer_max[li] = v.iter().fold(layer_max[li], |m, &y| m.max(f64::from(y).abs()));
+            }
+        }
+        let mut in_scale = scale_of(in_max, q);
+        let input_scale = in_scale;
+        let mut layers = Vec::with_capacity(groups.len());
+        let ng = groups.len();
+        for (gi, g) in groups.into_iter().enumerate() {
+            let d = &g.dense;
+            let wmax = d.weights.iter().fold(0f64, |m, &w| m.max(f64::from(w).abs()));
+            let ws = scale_of(wmax, q);
+            let weights: Vec<i64> = d.weights.iter().map(|&w| quantise(f64::from(w), ws, q)).collect();
+            let acc_scale = ws * in_scale;
+            let bias: Vec<i64> = d.bias.iter().map(|&b| round_half_away(f64::from(b) / acc_scale) as i64).collect();
+            // Overflow proof: Σ|w|·Q + |b| < 2^(A−1) for every neuron.
+            let lim = 1i128 << (format.acc_bits() - 1);
+            for o in 0..d.outputs {
+                let s: i128 = weights[o * d.inputs..(o + 1) * d.inputs].iter().map(|&w| i128::from(w.abs())).sum();
+                if s * i128::from(q) + i128::from(bias[o].abs()) >= lim {
+                    return Err(NnError::Quantise {
+                        layer: g.name.clone(),
+                        what: format!("neuron {o} could overflow the {}-bit accumulator", format.acc_bits()),
+                    });
+                }
+            }
+            let requant = if gi + 1 < ng {
+                let os = scale_of(layer_max[g.last], q);
+                let (m, k) = multiplier(acc_scale / os, format.mult_bits(), &g.name)?;
+                in_scale = os;
+                Some(Requant { multiplier: m, shift: k, output_scale: os })
+            } else {
+                None
+            };
+            layers.push(QLayer {
+                name: g.name,
+                folded: g.folded,
+                dense: QDense {
+                    inputs: d.inputs,
+                    outputs: d.outputs,
+                    weights,
+                    bias,
+                    weight_scale: ws,
+                    input_scale: acc_scale / ws,
+                },
+                requant,
+                relu: g.relu,
+            });
+        }
+        Ok(QuantNet { format, input_scale, layers, classes: net.classes.clone() })
+    }
+
+    /// Quantises one input sample with the input scale.
+    pub fn quantise_input(&self, x: &[f32]) -> Vec<i64> {
+        let q = self.format.qmax();
+        x.iter().map(|&v| quantise(f64::from(v), self.input_scale, q)).collect()
+    }
+
+    /// The integer reference: one sample through every layer.
+    pub fn infer(&self, x: &[i64]) -> QOutput {
+        let q = self.format.qmax();
+        let a = self.format.acc_bits();
+        let mut layers = Vec::with_capacity(self.layers.len());
+        let mut v = x.to_vec();
+        for l in &self.layers {
+            let d = &l.dense;
+            let out: Vec<i64> = (0..d.outputs)
+                .map(|o| {
+                    let mut acc = 0i64;
+                    for (&w, &xi) in d.row(o).iter().zip(&v) {
+                        acc = wrap(acc + w * xi, a);
+                    }
+                    acc = wrap(acc + d.bias[o], a);
+                    let y = match &l.requant {
+                        Some(r) => r.apply(acc, q),
+                        None => acc,
+                    };
+                    if l.relu {
+                        y.max(0)
+                    } else {
+                        y
+                    }
+                })
+                .collect();
+            layers.push(out.clone());
+            v = out;
+        }
+        QOutput { layers }
+    }
+
+    /// The class label of an output (arg-max of the logits through the classes).
+    pub fn label(&self, out: &QOutput) -> i64 {
+        let i = crate::model::argmax(out.logits());
+        match &self.classes {
+            Some(c) => c.get(i).copied().unwrap_or(i as i64),
+            None => i as i64,
+        }
+    }
+}
+
+/// `v` as an A-bit two's-complement value (sign-extended back to i64).
+pub(crate) fn wrap(v: i64, bits: u32) -> i64 {
+    let sh = 64 - bits;
+    (v << sh) >> sh
+}
+
+/// Splits the float layers into dense groups: `Dense [BatchNorm] [Relu] [Softmax, last only]`.
+fn group(net: &Network) -> Result<Vec<Group>> {
+    let mut groups: Vec<Group> = Vec::new();
+    let n = net.layers.len();
+    for (i, l) in net.layers.iter().enumerate() {
+        let err = |what: String| NnError::Quantise { layer: l.name.clone(), what };
+        match &l.kind {
+            LayerKind::Dense(d) => {
+                groups.push(Group { dense: d.clone(), name: l.name.clone(), folded: Vec::new(), relu: false, last: i })
+            }
+            kind => {
+                let Some(g) = groups.last_mut() else {
+                    return Err(err(format!("{} before the first dense layer", l.op)));
+                };
+                match kind {
+                    LayerKind::BatchNorm(b) if !g.relu && g.last + 1 == i && g.folded.is_empty() => {
+                        // Fold: W' = W·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β.
+                        for o in 0..g.dense.outputs {
+                            let f = f64::from(b.scale[o]) / (f64::from(b.var[o]) + f64::from(b.epsilon)).sqrt();
+                            for w in &mut g.dense.weights[o * g.dense.inputs..(o + 1) * g.dense.inputs] {
+                                *w = (f64::from(*w) * f) as f32;
+                            }
+                            g.dense.bias[o] = ((f64::from(g.dense.bias[o]) - f64::from(b.mean[o])) * f
+                                + f64::from(b.shift[o])) as f32;
+                        }
+                    }
+                    LayerKind::BatchNorm(_) => {
+                        return Err(err("batch normalisation is folded only directly after a dense layer".into()))
+                    }
+                    LayerKind::Activation(Activation::Relu) if !g.relu => g.relu = true,
+                    LayerKind::Activation(a) if *a != Activation::Relu => {
+                        return Err(err(format!(
+                            "{} in an integer format needs exp/division units, not available yet (ReLU only)",
+                            a.name()
+                        )))
+                    }
+                    LayerKind::Softmax if i + 1 == n => {}
+                    LayerKind::Softmax => return Err(err("softmax is supported only as the last layer".into())),
+                    _ => return Err(err(format!("{} cannot follow {}", l.op, g.name))),
+                }
+                g.folded.push(l.name.clone());
+                g.last = i;
+            }
+        }
+    }
+    Ok(groups)
+}
