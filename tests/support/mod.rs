@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+pub mod sky130;
+
 /// Root of the repository.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
