@@ -27,6 +27,7 @@
 
 mod compile;
 mod engine;
+mod glitch;
 mod ops;
 mod report;
 mod stream;
@@ -35,6 +36,7 @@ mod transpose;
 
 pub use compile::{CompileError, Load, Program, SlotKind};
 pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, LANES};
+pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
 pub use ops::{Insn, OpKind};
 pub use report::{NetReport, Report, Stats, TypeReport};
 pub use stream::{splitmix64, splitmix64_at, Distribution, Generated, Recorded, Stream, StreamError};

@@ -1,0 +1,773 @@
+//! The glitch engine: timing simulation with one delay per CMOS stage.
+//!
+//! Every cell is expanded into its stages ([`StageNetlist`]): one single-output
+//! cell per stage-restored node (cell outputs and internal nodes), whose
+//! function of the stage's gate inputs is derived from the model's truth
+//! tables. Each node `n` has a delay `d ≥ 1` (unit: 1; effort: parasitic +
+//! effort × fan-out, see [`Delay`]). With `RHS(τ)` the node's function of its
+//! gate inputs' values at time `τ`, the inertial model is Verilog's
+//! continuous `assign #d`: `out(t) = RHS(t-1)` if `RHS` was constant over
+//! `[t-d, t-1]`, else `out(t-1)` (pulses shorter than `d` are swallowed);
+//! the transport model is `out(t) = RHS(t-d)`. At `t = 0` the primary inputs
+//! jump from the previous operation's values to the new ones, every other node
+//! starts at its previous settled value; time runs until no node can change.
+//! Every transition of every node is counted.
+//!
+//! The simulation is bit-parallel like the zero-delay engine (lane = operation,
+//! each lane starting from the previous operation's settled state) and only
+//! evaluates a node at the times its inputs can change: node `n` can only
+//! change in `[E + d, L + d]`, `E`/`L` the earliest/latest change of its inputs.
+
+use rayon::prelude::*;
+use thiserror::Error;
+use tosim_cells::{CellModel, SignalKind, TruthTable};
+use tosim_netlist::{CellId, CellType, Driver, Loc, NetId, Netlist, NetlistBuilder, NetlistError};
+
+use crate::compile::CompileError;
+use crate::engine::{chunks, load_inputs, Activity, Csa, Geometry, OpCounts, Options, LANES, W};
+use crate::ops::{FnCompiler, Insn, Matcher};
+use crate::report::{NetReport, Report, Stats};
+use crate::stream::Stream;
+
+type Blk = [u64; W];
+
+/// Why a netlist cannot be expanded into stages.
+#[derive(Debug, Error)]
+pub enum StageError {
+    /// The models do not fit the netlist.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// A node is not restored by any stage.
+    #[error("cell model {model}: node {node} has no stage")]
+    NoStage {
+        /// Model name.
+        model: String,
+        /// Node name.
+        node: String,
+    },
+    /// A stage has more gate inputs than a truth table holds.
+    #[error("cell model {model}: the stage of node {node} has {inputs} gate inputs (at most 6)")]
+    TooWide {
+        /// Model name.
+        model: String,
+        /// Node name.
+        node: String,
+        /// Gate inputs.
+        inputs: usize,
+    },
+    /// A node's value is not a function of its stage's gate inputs.
+    #[error("cell model {model}: node {node} is not a function of its stage's gate inputs")]
+    NotAFunction {
+        /// Model name.
+        model: String,
+        /// Node name.
+        node: String,
+    },
+    /// The stage netlist failed its checks.
+    #[error("stage netlist: {0}")]
+    Netlist(#[from] NetlistError),
+}
+
+/// Delay of a stage node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delay {
+    /// One time unit per stage.
+    Unit,
+    /// Logical-effort style, in units of an inverter's intrinsic delay:
+    /// `round(p + g·h)`, at least 1, with `p` = the stage's gate inputs
+    /// (parasitic), `g = (n_stack + 2·p_stack)/3` (logical effort of its worst
+    /// input: inverter 1, NAND2 4/3, NOR2 5/3) and `h` = gates driven by the
+    /// node ÷ gates per input of the stage (electrical effort).
+    Effort,
+}
+
+/// A netlist with one single-output cell per CMOS stage node, per-net delays
+/// and the gate load of every node. Exported with
+/// `tosim_netlist::export::write_verilog_with` (`net_delays = delays`), it is
+/// the exact model the glitch engine simulates.
+#[derive(Clone, Debug)]
+pub struct StageNetlist {
+    /// The stage netlist (same input and output buses as the original).
+    pub netlist: Netlist,
+    /// Delay of the stage driving each net (0 for inputs and constants).
+    pub delays: Vec<u32>,
+    /// MOSFET gates on each net.
+    pub load: Vec<u32>,
+    /// Σ W·L of those gates (µm²).
+    pub area: Vec<f64>,
+    /// The original net of each stage net (`None` for cell-internal nodes).
+    pub origin: Vec<Option<NetId>>,
+    /// The original instance each stage cell belongs to.
+    pub cell_of: Vec<CellId>,
+    /// Per original instance: (stage net, gates) load records, for per-type counts.
+    pub(crate) loads: Vec<(u32, CellId, u32, f64)>,
+    pub(crate) transistors: u64,
+    pub(crate) cell_transistors: Vec<u32>,
+    pub(crate) type_of: Vec<String>,
+}
+
+/// The function of `model.signals[si]` over its stage's gate inputs,
+/// completed on combinations no settled state reaches (they occur during
+/// transients) as the smallest pull-down network of a static CMOS stage: 0
+/// when a reachable combination with a subset of its ones gives 0, else 1.
+fn stage_function(model: &CellModel, si: usize) -> Result<(Vec<usize>, TruthTable), StageError> {
+    let s = &model.signals[si];
+    let st = s
+        .stage
+        .and_then(|i| model.stages.get(i))
+        .ok_or_else(|| StageError::NoStage { model: model.name.clone(), node: s.name.clone() })?;
+    let gi = st.gate_inputs.clone();
+    let k = gi.len();
+    if k > 6 {
+        return Err(StageError::TooWide { model: model.name.clone(), node: s.name.clone(), inputs: k });
+    }
+    let ni = model.inputs.len();
+    let mut known: Vec<Option<bool>> = vec![None; 1 << k];
+    for r in 0..(1u32 << ni) {
+        let mut x = 0usize;
+        for (j, &g) in gi.iter().enumerate() {
+            x |= (model.signals[g].function.eval(r) as usize) << j;
+        }
+        let v = s.function.eval(r);
+        match known[x] {
+            Some(old) if old != v => {
+                return Err(StageError::NotAFunction { model: model.name.clone(), node: s.name.clone() })
+            }
+            _ => known[x] = Some(v),
+        }
+    }
+    let f = TruthTable::from_fn(k, |x| {
+        let x = x as usize;
+        if let Some(v) = known[x] {
+            return v;
+        }
+        !known.iter().enumerate().any(|(y, v)| *v == Some(false) && y & !x == 0)
+    })
+    .ok_or_else(|| StageError::TooWide { model: model.name.clone(), node: s.name.clone(), inputs: k })?;
+    Ok((gi, f))
+}
+
+impl StageNetlist {
+    /// Expands every instance of `n` into its stages with the given delay model.
+    pub fn new(n: &Netlist, models: &[CellModel], delay: Delay) -> Result<StageNetlist, StageError> {
+        // Reuse the compiler's checks of models against types.
+        crate::compile::Program::compile(n, models)?;
+        let mut b = NetlistBuilder::new(n.name());
+        let mut map: Vec<NetId> = vec![NetId(0); n.net_count()];
+        map[1] = b.one();
+        for bus in n.inputs() {
+            let nets = b.add_input_bus(&bus.name, bus.width());
+            for (&o, &s) in bus.nets.iter().zip(&nets) {
+                map[o.index()] = s;
+            }
+        }
+        // Net loads in the original netlist: reader pins + driver output signals.
+        let mut net_load = vec![(0u32, 0f64); n.net_count()];
+        let mut loads = Vec::new();
+        for c in n.cells() {
+            let m = &models[n.cell_type_id(c).index()];
+            for s in &m.signals {
+                let net = match s.kind {
+                    SignalKind::Input(i) => n.cell_inputs(c)[i],
+                    SignalKind::Output(o) => n.cell_outputs(c)[o],
+                    SignalKind::Internal => continue,
+                };
+                net_load[net.index()].0 += s.gate_count;
+                net_load[net.index()].1 += s.gate_area;
+            }
+        }
+        // Create output nets of every cell first (so readers can refer to them).
+        for c in n.cells() {
+            for &o in n.cell_outputs(c) {
+                map[o.index()] = b.add_net(Some(n.net_name(o)));
+            }
+        }
+        let mut types: std::collections::BTreeMap<(usize, u64), tosim_netlist::TypeId> = Default::default();
+        let mut pending: Vec<(NetId, u32, f64, Option<NetId>, CellId, (u32, u32, u32, u32, usize))> = Vec::new();
+        let mut cell_of = Vec::new();
+        let mut stage_cells: Vec<(tosim_netlist::TypeId, Vec<NetId>, NetId, String)> = Vec::new();
+        for &c in n.order() {
+            let m = &models[n.cell_type_id(c).index()];
+            let mut sig_net: Vec<Option<NetId>> = vec![None; m.signals.len()];
+            for (si, s) in m.signals.iter().enumerate() {
+                let net = match s.kind {
+                    SignalKind::Input(i) => map[n.cell_inputs(c)[i].index()],
+                    SignalKind::Output(o) => map[n.cell_outputs(c)[o].index()],
+                    SignalKind::Internal => {
+                        let name = format!("{}.{}", n.cell_name(c), s.name);
+                        b.add_net(Some(&name))
+                    }
+                };
+                sig_net[si] = Some(net);
+                if s.gate_count > 0 {
+                    loads.push((net.0, c, s.gate_count, s.gate_area));
+                }
+            }
+            // Stage nodes in stage order (stages are topological).
+            let mut order: Vec<usize> = (0..m.signals.len()).filter(|&i| m.signals[i].stage.is_some()).collect();
+            order.sort_by_key(|&i| m.signals[i].stage);
+            for si in order {
+                let s = &m.signals[si];
+                let (gi, f) = stage_function(m, si)?;
+                let st = &m.stages[s.stage.unwrap_or(0)];
+                let ins: Vec<NetId> = gi.iter().map(|&g| sig_net[g].unwrap_or(NetId(0))).collect();
+                let out = sig_net[si].unwrap_or(NetId(0));
+                let key = (gi.len(), f.bits());
+                let t = *types.entry(key).or_insert_with(|| {
+                    b.add_type(CellType {
+                        name: format!("ST{}_{}", gi.len(), f.to_hex()),
+                        inputs: (0..gi.len()).map(|i| format!("I{i}")).collect(),
+                        outputs: vec!["Y".into()],
+                        functions: vec![f],
+                    })
+                });
+                let (origin, gates, area) = match s.kind {
+                    SignalKind::Output(o) => {
+                        let on = n.cell_outputs(c)[o];
+                        (Some(on), net_load[on.index()].0, net_load[on.index()].1)
+                    }
+                    _ => (None, s.gate_count, s.gate_area),
+                };
+                let per_input = (st.nmos + st.pmos) as f64 / gi.len().max(1) as f64;
+                pending.push((
+                    out,
+                    gates,
+                    area,
+                    origin,
+                    c,
+                    (st.n_stack, st.p_stack, gi.len() as u32, (per_input * 1000.0) as u32, si),
+                ));
+                stage_cells.push((t, ins, out, format!("{}.{}", n.cell_name(c), s.name)));
+                cell_of.push(c);
+            }
+        }
+        for (t, ins, out, name) in &stage_cells {
+            b.add_cell_full(*t, ins, &[*out], Some(name), Loc::default());
+        }
+        for bus in n.outputs() {
+            let nets: Vec<NetId> = bus.nets.iter().map(|o| map[o.index()]).collect();
+            b.add_output_bus(&bus.name, &nets);
+        }
+        let sn = b.finish()?;
+        let nn = sn.net_count();
+        let mut delays = vec![0u32; nn];
+        let mut load = vec![0u32; nn];
+        let mut area = vec![0f64; nn];
+        let mut origin = vec![None; nn];
+        for o in n.nets() {
+            let s = map[o.index()];
+            if o.index() < 2 || s.index() >= 2 {
+                origin[s.index()] = Some(o);
+                load[s.index()] = net_load[o.index()].0;
+                area[s.index()] = net_load[o.index()].1;
+            }
+        }
+        for &(out, gates, ar, org, _c, (ns, ps, k, per_input_milli, _si)) in &pending {
+            load[out.index()] = gates;
+            area[out.index()] = ar;
+            origin[out.index()] = org;
+            delays[out.index()] = match delay {
+                Delay::Unit => 1,
+                Delay::Effort => {
+                    let g = (ns as f64 + 2.0 * ps as f64) / 3.0;
+                    let per_input = (per_input_milli as f64 / 1000.0).max(1.0);
+                    let h = gates as f64 / per_input;
+                    ((k as f64 + g * h).round() as u32).max(1)
+                }
+            };
+        }
+        let transistors = n.cells().map(|c| models[n.cell_type_id(c).index()].transistors() as u64).sum();
+        Ok(StageNetlist {
+            netlist: sn,
+            delays,
+            load,
+            area,
+            origin,
+            cell_of,
+            loads,
+            transistors,
+            cell_transistors: n.cells().map(|c| models[n.cell_type_id(c).index()].transistors()).collect(),
+            type_of: n.cells().map(|c| n.cell_type(c).name.clone()).collect(),
+        })
+    }
+}
+
+/// One driven node of the glitch program.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    net: u32,
+    rhs: u32,
+    insns: (u32, u32),
+    delay: u32,
+    ring: u32,
+}
+
+/// Glitch-engine knobs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GlitchOptions {
+    /// Per-op statistics, recording and chunking, as for the zero-delay engine.
+    pub base: Options,
+    /// Transport instead of inertial delays.
+    pub transport: bool,
+}
+
+/// A compiled stage netlist: immutable; [`run_glitch`] only reads it.
+#[derive(Clone, Debug)]
+pub struct GlitchProgram {
+    stages: StageNetlist,
+    insns: Vec<Insn>,
+    nodes: Vec<Node>,
+    slots: usize,
+    inputs: Vec<Vec<u32>>,
+    rings: usize,
+    /// Per time step τ: nodes whose RHS is evaluated (CSR), and nodes updated at τ+1.
+    eval_at: (Vec<u32>, Vec<u32>),
+    update_at: (Vec<u32>, Vec<u32>),
+    horizon: u32,
+}
+
+impl GlitchProgram {
+    /// Expands `n` into stages (see [`StageNetlist::new`]) and compiles it.
+    pub fn compile(n: &Netlist, models: &[CellModel], delay: Delay) -> Result<GlitchProgram, StageError> {
+        Ok(Self::from_stages(StageNetlist::new(n, models, delay)?))
+    }
+
+    /// Compiles a stage netlist.
+    pub fn from_stages(stages: StageNetlist) -> GlitchProgram {
+        let sn = &stages.netlist;
+        let nn = sn.net_count();
+        let matcher = Matcher::new();
+        let mut next = nn as u32;
+        let mut insns = Vec::new();
+        let mut nodes = Vec::new();
+        let mut earliest = vec![0u32; nn];
+        let mut latest = vec![0u32; nn];
+        let mut rings = 0u32;
+        let mut windows = Vec::new();
+        for &c in sn.order() {
+            let out = sn.cell_outputs(c)[0];
+            let ins: Vec<u32> = sn.cell_inputs(c).iter().map(|x| x.0).collect();
+            let rhs = next;
+            next += 1;
+            let start = insns.len() as u32;
+            let mut fc = FnCompiler { matcher: &matcher, zero: 0, one: 1, next_slot: &mut next, out: &mut insns };
+            fc.compile(sn.cell_type(c).functions[0], &ins, Some(rhs));
+            let d = stages.delays[out.index()].max(1);
+            // Inputs that can change: primary inputs at 0, driven nets in their window.
+            let mut e = u32::MAX;
+            let mut l = 0u32;
+            for &i in sn.cell_inputs(c) {
+                match sn.driver(i) {
+                    Driver::Const(_) | Driver::None => {}
+                    Driver::Input { .. } => {
+                        e = e.min(0);
+                    }
+                    Driver::Cell { .. } => {
+                        e = e.min(earliest[i.index()]);
+                        l = l.max(latest[i.index()]);
+                    }
+                }
+            }
+            let node = nodes.len() as u32;
+            if e == u32::MAX {
+                // Constant inputs only: never changes.
+                earliest[out.index()] = u32::MAX;
+                latest[out.index()] = 0;
+            } else {
+                earliest[out.index()] = e + d;
+                latest[out.index()] = l + d;
+                windows.push((node, e, l + d - 1));
+            }
+            nodes.push(Node { net: out.0, rhs, insns: (start, insns.len() as u32), delay: d, ring: rings });
+            rings += d;
+        }
+        let horizon = latest.iter().copied().max().unwrap_or(0);
+        let steps = horizon as usize;
+        let csr = |pick: &dyn Fn(&(u32, u32, u32)) -> Option<(u32, u32)>| {
+            let mut count = vec![0u32; steps + 1];
+            for w in &windows {
+                if let Some((a, z)) = pick(w) {
+                    for t in a..=z.min(steps as u32 - 1) {
+                        count[t as usize + 1] += 1;
+                    }
+                }
+            }
+            for t in 0..steps {
+                count[t + 1] += count[t];
+            }
+            let mut list = vec![0u32; count[steps] as usize];
+            let mut fill = count.clone();
+            for w in &windows {
+                if let Some((a, z)) = pick(w) {
+                    for t in a..=z.min(steps as u32 - 1) {
+                        list[fill[t as usize] as usize] = w.0;
+                        fill[t as usize] += 1;
+                    }
+                }
+            }
+            (count, list)
+        };
+        let eval_at =
+            if steps == 0 { (vec![0], vec![]) } else { csr(&|&(n, e, z)| Some((e, z)).filter(|_| n != u32::MAX)) };
+        // Updates: out(τ+1) for τ+1 in [e + d, z + 1], i.e. τ in [e + d - 1, z].
+        let update_at = if steps == 0 {
+            (vec![0], vec![])
+        } else {
+            csr(&|&(n, e, z)| {
+                let d = nodes[n as usize].delay;
+                Some((e + d - 1, z))
+            })
+        };
+        GlitchProgram {
+            inputs: sn.inputs().iter().map(|b| b.nets.iter().map(|x| x.0).collect()).collect(),
+            stages,
+            insns,
+            nodes,
+            slots: next as usize,
+            rings: rings as usize,
+            eval_at,
+            update_at,
+            horizon,
+        }
+    }
+
+    /// The stage netlist this program simulates.
+    pub fn stages(&self) -> &StageNetlist {
+        &self.stages
+    }
+
+    /// Time steps until every node has settled (the longest path in delay units).
+    pub fn horizon(&self) -> u32 {
+        self.horizon
+    }
+
+    /// Builds the report of a glitch run: zero-delay counts from the settled
+    /// values and glitch counts from all transitions.
+    pub fn report(&self, act: &Activity, per_net: bool) -> Report {
+        let st = &self.stages;
+        let mut r = Report {
+            design: st.netlist.name().to_string(),
+            operations: act.operations,
+            transistors: st.transistors,
+            static_tos: st.transistors * act.operations,
+            ..Default::default()
+        };
+        let (mut g, mut gn, mut area) = (0u64, 0u64, 0f64);
+        for i in 0..st.netlist.net_count() {
+            let (t, x) = (act.toggles[i], act.transitions[i]);
+            r.switching_tos += t * st.load[i] as u64;
+            g += x * st.load[i] as u64;
+            area += t as f64 * st.area[i];
+            if st.origin[i].is_some() {
+                r.net_toggles += t;
+                gn += x;
+            }
+        }
+        r.glitch_tos = Some(g);
+        r.glitch_net_toggles = Some(gn);
+        r.switched_gate_area = area;
+        for (c, name) in st.type_of.iter().enumerate() {
+            let e = r.per_type.entry(name.clone()).or_default();
+            e.cells += 1;
+            e.transistors += st.cell_transistors[c] as u64;
+        }
+        for &(net, c, gates, _) in &st.loads {
+            if let Some(e) = r.per_type.get_mut(&st.type_of[c.index()]) {
+                e.switching_tos += act.toggles[net as usize] * gates as u64;
+                *e.glitch_tos.get_or_insert(0) += act.transitions[net as usize] * gates as u64;
+            }
+        }
+        for (k, h) in [
+            ("switching_tos", &act.hist_switching),
+            ("net_toggles", &act.hist_toggles),
+            ("glitch_tos", &act.hist_glitch),
+        ] {
+            if let Some(s) = Stats::from_histogram(h) {
+                r.per_op.insert(k.into(), s);
+            }
+        }
+        if per_net {
+            let mut nets: Vec<(NetId, NetReport)> = (0..st.netlist.net_count())
+                .filter_map(|i| st.origin[i].filter(|o| o.index() >= 2).map(|o| (o, i)))
+                .map(|(o, i)| {
+                    (
+                        o,
+                        NetReport {
+                            name: st.netlist.net_name(NetId(i as u32)).to_string(),
+                            toggles: act.toggles[i],
+                            transitions: Some(act.transitions[i]),
+                            gate_load: st.load[i],
+                        },
+                    )
+                })
+                .collect();
+            nets.sort_by_key(|x| x.0);
+            r.nets = Some(nets.into_iter().map(|x| x.1).collect());
+        }
+        r
+    }
+}
+
+struct GScratch {
+    val: Vec<Blk>,
+    settled: Vec<Blk>,
+    carry: Vec<Blk>,
+    ring: Vec<Blk>,
+    ops: Vec<u128>,
+    sw: Csa,
+    nt: Csa,
+    gl: Csa,
+    lanes: [[u64; LANES]; 3],
+}
+
+impl GScratch {
+    fn new(p: &GlitchProgram) -> Self {
+        let nn = p.stages.netlist.net_count();
+        let mut val = vec![[0u64; W]; p.slots];
+        val[1] = [u64::MAX; W];
+        GScratch {
+            val,
+            settled: vec![[0; W]; nn],
+            carry: vec![[0; W]; nn],
+            ring: vec![[0; W]; p.rings],
+            ops: Vec::new(),
+            sw: Csa::new(),
+            nt: Csa::new(),
+            gl: Csa::new(),
+            lanes: [[0; LANES]; 3],
+        }
+    }
+}
+
+#[inline(always)]
+fn run_insns(insns: &[Insn], val: &mut [Blk]) {
+    for ins in insns {
+        let s = ins.src;
+        val[ins.dst as usize] = ins.kind.apply_block::<W>(
+            &val[s[0] as usize],
+            &val[s[1] as usize],
+            &val[s[2] as usize],
+            &val[s[3] as usize],
+        );
+    }
+}
+
+#[inline(always)]
+fn pop(x: &Blk) -> u64 {
+    x.iter().map(|w| w.count_ones() as u64).sum()
+}
+
+#[inline(always)]
+fn glitch_chunk_impl<const PER_OP: bool>(
+    p: &GlitchProgram,
+    stream: &dyn Stream,
+    start: u64,
+    end: u64,
+    scr: &mut GScratch,
+    opts: &GlitchOptions,
+) -> Activity {
+    let st = &p.stages;
+    let nn = st.netlist.net_count();
+    let g = Geometry::new(start, end);
+    let flat: Vec<u32> = p.inputs.iter().flatten().copied().collect();
+    let GScratch { val, settled, carry, ring, ops, sw, nt, gl, lanes } = scr;
+    let settle = |val: &mut Vec<Blk>| {
+        for n in &p.nodes {
+            run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
+            val[n.net as usize] = val[n.rhs as usize];
+        }
+    };
+    // Primer: settled state of the operation before each sub-stream.
+    load_inputs(&p.inputs, stream, &g, None, ops, |k, w, v| val[flat[k] as usize][w] = v);
+    settle(val);
+    for i in 0..nn {
+        carry[i] = val[i];
+    }
+    let mut act =
+        Activity { operations: end - start, toggles: vec![0; nn], transitions: vec![0; nn], ..Default::default() };
+    let mut per_op =
+        if opts.base.record_per_op { vec![OpCounts::default(); (end - start) as usize] } else { Vec::new() };
+    let mut newin: Vec<Blk> = vec![[0; W]; flat.len()];
+    let base = &opts.base;
+    for b in 0..g.blocks {
+        load_inputs(&p.inputs, stream, &g, Some(b), ops, |k, w, v| newin[k][w] = v);
+        for (k, &s) in flat.iter().enumerate() {
+            val[s as usize] = newin[k];
+        }
+        settle(val);
+        // Initial state: previous lane's settled values; settled toggles.
+        for i in 0..nn {
+            settled[i] = val[i];
+            let mut prev = [0u64; W];
+            for w in 0..W {
+                prev[w] = settled[i][w] << 1 | carry[i][w] >> 63;
+            }
+            let mut t = [0u64; W];
+            for w in 0..W {
+                t[w] = settled[i][w] ^ prev[w];
+            }
+            let c = pop(&t);
+            act.toggles[i] += c;
+            if PER_OP && c != 0 {
+                sw.add_weighted(st.load[i], t);
+                if st.origin[i].is_some() {
+                    nt.add(0, t);
+                }
+            }
+            val[i] = prev;
+        }
+        // Inputs switch at t = 0.
+        for (k, &s) in flat.iter().enumerate() {
+            let s = s as usize;
+            let mut t = [0u64; W];
+            for w in 0..W {
+                t[w] = val[s][w] ^ newin[k][w];
+            }
+            let c = pop(&t);
+            act.transitions[s] += c;
+            if PER_OP && c != 0 {
+                gl.add_weighted(st.load[s], t);
+            }
+            val[s] = newin[k];
+        }
+        for n in &p.nodes {
+            let init = val[n.net as usize];
+            for r in &mut ring[n.ring as usize..(n.ring + n.delay) as usize] {
+                *r = init;
+            }
+        }
+        for tau in 0..p.horizon as usize {
+            let (ca, la) = (&p.eval_at.0, &p.eval_at.1);
+            for &ni in &la[ca[tau] as usize..ca[tau + 1] as usize] {
+                let n = &p.nodes[ni as usize];
+                run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
+                ring[(n.ring + tau as u32 % n.delay) as usize] = val[n.rhs as usize];
+            }
+            let (cb, lb) = (&p.update_at.0, &p.update_at.1);
+            for &ni in &lb[cb[tau] as usize..cb[tau + 1] as usize] {
+                let n = &p.nodes[ni as usize];
+                let r = &ring[n.ring as usize..(n.ring + n.delay) as usize];
+                let cur = val[n.net as usize];
+                let t1 = tau + 1;
+                let new = if n.delay == 1 {
+                    r[0]
+                } else if opts.transport {
+                    r[t1 % n.delay as usize]
+                } else {
+                    let last = r[tau % n.delay as usize];
+                    let mut out = [0u64; W];
+                    for w in 0..W {
+                        let mut unstable = 0u64;
+                        for x in r {
+                            unstable |= x[w] ^ last[w];
+                        }
+                        out[w] = (last[w] & !unstable) | (cur[w] & unstable);
+                    }
+                    out
+                };
+                let mut t = [0u64; W];
+                for w in 0..W {
+                    t[w] = new[w] ^ cur[w];
+                }
+                let c = pop(&t);
+                if c != 0 {
+                    act.transitions[n.net as usize] += c;
+                    if PER_OP {
+                        gl.add_weighted(st.load[n.net as usize], t);
+                    }
+                    val[n.net as usize] = new;
+                }
+            }
+        }
+        debug_assert!((0..nn).all(|i| val[i] == settled[i]), "glitch engine did not settle");
+        for i in 0..nn {
+            carry[i] = settled[i];
+        }
+        if PER_OP {
+            sw.take(&mut lanes[0]);
+            nt.take(&mut lanes[1]);
+            gl.take(&mut lanes[2]);
+            for w in 0..W {
+                for l in 0..64 {
+                    if !g.valid(w, b, l) {
+                        continue;
+                    }
+                    let j = 64 * w + l;
+                    let oc = OpCounts { switching_tos: lanes[0][j], net_toggles: lanes[1][j], glitch_tos: lanes[2][j] };
+                    if base.per_op_stats {
+                        act.hist_switching.add(oc.switching_tos);
+                        act.hist_toggles.add(oc.net_toggles);
+                        act.hist_glitch.add(oc.glitch_tos);
+                    }
+                    if base.record_per_op {
+                        per_op[(g.op(w, b, l) - start) as usize] = oc;
+                    }
+                }
+            }
+        }
+    }
+    if base.record_per_op {
+        act.per_op = Some(per_op);
+    }
+    act
+}
+
+fn glitch_chunk(p: &GlitchProgram, s: &dyn Stream, a: u64, b: u64, scr: &mut GScratch, o: &GlitchOptions) -> Activity {
+    #[cfg(target_arch = "x86_64")]
+    if crate::engine::uses_hardware_popcount() {
+        // SAFETY: the CPU supports every feature the function is compiled with.
+        return unsafe { glitch_chunk_avx2(p, s, a, b, scr, o) };
+    }
+    if o.base.per_op_stats || o.base.record_per_op {
+        glitch_chunk_impl::<true>(p, s, a, b, scr, o)
+    } else {
+        glitch_chunk_impl::<false>(p, s, a, b, scr, o)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,avx2,bmi1,bmi2")]
+unsafe fn glitch_chunk_avx2(
+    p: &GlitchProgram,
+    s: &dyn Stream,
+    a: u64,
+    b: u64,
+    scr: &mut GScratch,
+    o: &GlitchOptions,
+) -> Activity {
+    if o.base.per_op_stats || o.base.record_per_op {
+        glitch_chunk_impl::<true>(p, s, a, b, scr, o)
+    } else {
+        glitch_chunk_impl::<false>(p, s, a, b, scr, o)
+    }
+}
+
+/// Runs the glitch engine over the whole stream; like [`crate::run_zero_delay`],
+/// the result does not depend on the number of threads. `toggles` are the
+/// settled toggles and `transitions` all transitions, per stage-netlist net.
+pub fn run_glitch(p: &GlitchProgram, stream: &dyn Stream, opts: &GlitchOptions) -> Activity {
+    let parts = chunks(stream.len(), opts.base.chunk);
+    let nn = p.stages.netlist.net_count();
+    let mut act = if opts.base.record_per_op {
+        let outs: Vec<Activity> = parts
+            .par_iter()
+            .map_init(|| GScratch::new(p), |scr, &(a, b)| glitch_chunk(p, stream, a, b, scr, opts))
+            .collect();
+        let mut acc = Activity::default();
+        for o in &outs {
+            acc += o;
+        }
+        acc
+    } else {
+        parts.par_iter().map_init(|| GScratch::new(p), |scr, &(a, b)| glitch_chunk(p, stream, a, b, scr, opts)).reduce(
+            Activity::default,
+            |mut x, y| {
+                x += &y;
+                x
+            },
+        )
+    };
+    act.toggles.resize(nn, 0);
+    act.transitions.resize(nn, 0);
+    act
+}
