@@ -143,6 +143,7 @@ fn classification_agrees_with_cell_names() {
 /// on every row, and families whose function the cell name states give that
 /// function with the pins mapped by name (input `i` = bit `i`, SPICE order).
 #[test]
+#[allow(clippy::nonminimal_bool)] // the functions are written as the data sheet states them
 fn functional_models_simulate_to_the_named_functions() {
     let Some(lib) = library() else { return };
     let comb: Vec<&Variant> = lib.iter().filter(|v| v.skip.is_none()).collect();
@@ -381,11 +382,22 @@ fn spice_functions_match_functional_verilog() {
         println!("      {name}: {why}\n        ({got})");
     }
     println!("  transistors (n+p) of some cells:");
-    for name in
-        ["inv_1", "nand2_1", "nor2_1", "xor2_1", "xnor2_1", "mux2_1", "mux2i_1", "maj3_1", "ha_1", "fa_1", "a21oi_1"]
-    {
+    let key_cells = [
+        "inv_1", "buf_1", "nand2_1", "nor2_1", "and2_1", "nand3_1", "a21oi_1", "o21ai_1", "a22oi_1", "a222oi_1",
+        "xor2_1", "xnor2_1", "xor3_1", "mux2_1", "mux2i_1", "mux4_1", "maj3_1", "ha_1", "fa_1", "fah_1",
+    ];
+    for name in key_cells {
         if let Some((_, m)) = matching.iter().find(|(n, _)| *n == name) {
-            println!("    {name}: {} ({}n+{}p), depth {}", m.transistors(), m.nmos, m.pmos, m.depth());
+            let t: Vec<String> = m.functions.iter().map(|f| f.to_hex()).collect();
+            println!(
+                "    {name}: {} ({}n+{}p), depth {}, {} stages, functions {}",
+                m.transistors(),
+                m.nmos,
+                m.pmos,
+                m.depth(),
+                m.stages.len(),
+                t.join(" ")
+            );
         }
     }
     println!("  Icarus simulation {:.2?}, total {:.2?}", simulated, started.elapsed());
