@@ -1,18 +1,294 @@
-//! `tosim cells`.
+//! `tosim cells`: analyse transistor-level cells and print their functions,
+//! transistor counts, gate loads and stage depths.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use tosim_cells::{analyze, parse_spice, read_spice_file, AnalysisError, CellModel, Config, SignalKind, SpiceError};
+
+/// The textbook library, built into the binary so `tosim cells` works anywhere.
+pub const TEXTBOOK: &str = include_str!("../../circuits/cells/cmos.sp");
+/// The name the built-in library is reported under.
+pub const TEXTBOOK_NAME: &str = "circuits/cells/cmos.sp";
 
 /// Arguments of `tosim cells`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// SPICE files or folders (default: the textbook library).
-    pub paths: Vec<std::path::PathBuf>,
-    /// Emit JSON.
+    /// SPICE files or folders, searched recursively for *.spice, *.sp and *.cdl
+    /// (default: the built-in textbook library circuits/cells/cmos.sp).
+    pub paths: Vec<PathBuf>,
+    /// Emit JSON: an array with one object per cell.
     #[arg(long)]
     pub json: bool,
 }
 
+/// One analysed cell, as printed.
+enum Outcome {
+    Ok(Box<CellModel>),
+    Unsupported(AnalysisError),
+    Error(String),
+}
+
+struct Row {
+    name: String,
+    file: String,
+    line: usize,
+    outcome: Outcome,
+}
+
+/// JSON record of one cell.
+#[derive(Serialize)]
+struct JsonCell {
+    name: String,
+    file: String,
+    line: usize,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+    transistors: u32,
+    nmos: u32,
+    pmos: u32,
+    depth: u32,
+    /// Output → truth-table hex (input 0 = least significant row-index bit).
+    functions: BTreeMap<String, String>,
+    /// Output → readable sum-of-products.
+    expressions: BTreeMap<String, String>,
+    /// Gate-driving internal node → truth-table hex.
+    internal: BTreeMap<String, String>,
+    /// Signal → number of transistor gates it drives.
+    gate_loads: BTreeMap<String, u32>,
+    /// Signal → summed gate W·L in µm².
+    gate_area: BTreeMap<String, f64>,
+    /// Signal → stage depth.
+    depths: BTreeMap<String, u32>,
+    stages: Vec<JsonStage>,
+}
+
+#[derive(Serialize)]
+struct JsonStage {
+    depth: u32,
+    outputs: Vec<String>,
+    gate_inputs: Vec<String>,
+    nmos: u32,
+    pmos: u32,
+    n_stack: u32,
+    p_stack: u32,
+}
+
+/// Files under `path` (itself, or recursively its *.spice/*.sp/*.cdl), sorted.
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["spice", "sp", "cdl"].iter().any(|x| x.eq_ignore_ascii_case(e)))
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn analyse_file(parsed: Result<Vec<tosim_cells::Subckt>, SpiceError>, cfg: &Config) -> Vec<Row> {
+    match parsed {
+        Err(e) => vec![Row {
+            name: String::new(),
+            file: e.file().to_string(),
+            line: e.line().unwrap_or(0),
+            outcome: Outcome::Error(e.to_string()),
+        }],
+        Ok(subs) => subs
+            .iter()
+            .map(|s| {
+                let outcome = match analyze(s, cfg) {
+                    Ok(m) => Outcome::Ok(Box::new(m)),
+                    Err(e) if e.is_unsupported() => Outcome::Unsupported(e),
+                    Err(e) => Outcome::Error(e.to_string()),
+                };
+                Row { name: s.name.clone(), file: s.file.clone(), line: s.line, outcome }
+            })
+            .collect(),
+    }
+}
+
 /// Runs `tosim cells`.
-pub fn run(_a: Args) -> Result<()> {
-    bail!("tosim cells: not implemented yet")
+pub fn run(a: Args) -> Result<()> {
+    let cfg = Config::default();
+    let rows: Vec<Row> = if a.paths.is_empty() {
+        analyse_file(parse_spice(TEXTBOOK, TEXTBOOK_NAME, &cfg), &cfg)
+    } else {
+        let mut files = Vec::new();
+        for p in &a.paths {
+            collect(p, &mut files)?;
+        }
+        if files.is_empty() {
+            bail!("no *.spice, *.sp or *.cdl files under {}", display_paths(&a.paths));
+        }
+        let per_file: Vec<Vec<Row>> = files.par_iter().map(|f| analyse_file(read_spice_file(f, &cfg), &cfg)).collect();
+        per_file.into_iter().flatten().collect()
+    };
+    let errors: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Error(e) => Some(e.as_str()),
+            _ => None,
+        })
+        .collect();
+    if a.json {
+        let cells: Vec<JsonCell> = rows.iter().filter_map(json_cell).collect();
+        println!("{}", serde_json::to_string_pretty(&cells)?);
+    } else {
+        print_table(&rows);
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        bail!("{} of {} cells or files could not be read or analysed", errors.len(), rows.len());
+    }
+    Ok(())
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
+}
+
+fn json_cell(r: &Row) -> Option<JsonCell> {
+    let mut j = JsonCell {
+        name: r.name.clone(),
+        file: r.file.clone(),
+        line: r.line,
+        status: "ok",
+        reason: None,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        transistors: 0,
+        nmos: 0,
+        pmos: 0,
+        depth: 0,
+        functions: BTreeMap::new(),
+        expressions: BTreeMap::new(),
+        internal: BTreeMap::new(),
+        gate_loads: BTreeMap::new(),
+        gate_area: BTreeMap::new(),
+        depths: BTreeMap::new(),
+        stages: Vec::new(),
+    };
+    let m = match &r.outcome {
+        Outcome::Error(_) => return None,
+        Outcome::Unsupported(e) => {
+            j.status = "unsupported";
+            j.reason = match e {
+                AnalysisError::Unsupported { reason, .. } => Some(reason.clone()),
+                other => Some(other.to_string()),
+            };
+            return Some(j);
+        }
+        Outcome::Ok(m) => m,
+    };
+    let names: Vec<&str> = m.inputs.iter().map(String::as_str).collect();
+    j.inputs = m.inputs.clone();
+    j.outputs = m.outputs.clone();
+    j.transistors = m.transistors();
+    j.nmos = m.nmos;
+    j.pmos = m.pmos;
+    j.depth = m.depth();
+    for (o, f) in m.outputs.iter().zip(&m.functions) {
+        j.functions.insert(o.clone(), f.to_hex());
+        j.expressions.insert(o.clone(), f.expression(&names));
+    }
+    for s in &m.signals {
+        if s.kind == SignalKind::Internal {
+            j.internal.insert(s.name.clone(), s.function.to_hex());
+        }
+        j.gate_loads.insert(s.name.clone(), s.gate_count);
+        j.gate_area.insert(s.name.clone(), (s.gate_area * 1e6).round() / 1e6);
+        j.depths.insert(s.name.clone(), s.depth);
+    }
+    for st in &m.stages {
+        j.stages.push(JsonStage {
+            depth: st.depth,
+            outputs: st.outputs.iter().map(|&i| m.signals[i].name.clone()).collect(),
+            gate_inputs: st.gate_inputs.iter().map(|&i| m.signals[i].name.clone()).collect(),
+            nmos: st.nmos,
+            pmos: st.pmos,
+            n_stack: st.n_stack,
+            p_stack: st.p_stack,
+        });
+    }
+    Some(j)
+}
+
+fn print_table(rows: &[Row]) {
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    println!(
+        "{:<width$}  {:>3} {:>3} {:>3}  {:>5}  {:<14} function; gate loads (pins | internal nodes)",
+        "cell", "T", "n", "p", "depth", "inputs"
+    );
+    let (mut ok, mut unsupported, mut errors) = (0, 0, 0);
+    for r in rows {
+        match &r.outcome {
+            Outcome::Error(e) => {
+                errors += 1;
+                println!("{:<width$}  error: {e}", if r.name.is_empty() { "-" } else { &r.name });
+            }
+            Outcome::Unsupported(e) => {
+                unsupported += 1;
+                let reason = match e {
+                    AnalysisError::Unsupported { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                println!("{:<width$}  unsupported: {reason}", r.name);
+            }
+            Outcome::Ok(m) => {
+                ok += 1;
+                let names: Vec<&str> = m.inputs.iter().map(String::as_str).collect();
+                let funcs: Vec<String> = m
+                    .outputs
+                    .iter()
+                    .zip(&m.functions)
+                    .map(|(o, f)| format!("{o} = {} [{}]", f.expression(&names), f.to_hex()))
+                    .collect();
+                let load = |internal: bool| -> String {
+                    m.signals
+                        .iter()
+                        .filter(|s| (s.kind == SignalKind::Internal) == internal && s.gate_count > 0)
+                        .map(|s| format!("{}:{}", s.name, s.gate_count))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let (pins, internal) = (load(false), load(true));
+                let loads = if internal.is_empty() { pins } else { format!("{pins} | {internal}") };
+                println!(
+                    "{:<width$}  {:>3} {:>3} {:>3}  {:>5}  {:<14} {}; {}",
+                    m.name,
+                    m.transistors(),
+                    m.nmos,
+                    m.pmos,
+                    m.depth(),
+                    m.inputs.join(","),
+                    funcs.join("; "),
+                    loads
+                );
+            }
+        }
+    }
+    println!("{} cells: {ok} analysed, {unsupported} unsupported, {errors} errors", rows.len());
 }

@@ -13,7 +13,9 @@
 //! `f p n u m k meg g t mil`), multiplied by the scale, and converted to µm.
 //! The scale is [`Config::scale`] when set, else a `.option scale=…` card of the
 //! file, else `1e-6` for SKY130 device models (`sky130_fd_pr__*`, whose cell
-//! netlists are written for `.option scale=1.0u`: `w=650000u` is 0.65 µm), else 1.
+//! netlists are written for `.option scale=1.0u`: `w=650000u` is 0.65 µm) and
+//! for files named `*.cdl` (CDL gives lengths in µm, `w=0.65`, unless it has a
+//! `*.SCALE METER` line), else 1.
 
 use std::fmt;
 use std::path::Path;
@@ -29,7 +31,8 @@ pub enum Polarity {
     P,
 }
 
-/// One MOSFET of a subcircuit.
+/// One MOSFET of a subcircuit. A card with `m=k` becomes `k` parallel
+/// `Mosfet`s, named `NAME`, `NAME:2`, … `NAME:k`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mosfet {
     /// Instance name (`M1`, `X12`).
@@ -141,7 +144,7 @@ pub struct Config {
     pub capacitor_models: Vec<String>,
     /// Geometry scale applied to `w=`/`l=` values (SPICE `.option scale`).
     /// `None`: the file's `.option scale`, else `1e-6` for `sky130_fd_pr__*`
-    /// models, else 1.
+    /// models and for `*.cdl` files, else 1.
     pub scale: Option<f64>,
     /// Pins that are inputs whatever the inference says (e.g. data inputs of
     /// pass-transistor cells that also touch a channel).
@@ -584,6 +587,9 @@ pub fn parse_number(s: &str) -> Option<f64> {
     Some(value * factor)
 }
 
+/// Largest `m=` multiplier accepted on a MOSFET card.
+const MAX_MULTIPLIER: f64 = 10_000.0;
+
 struct Open {
     sub: Subckt,
     /// Raw sizes (value in SPICE units, before scale) per MOSFET.
@@ -593,6 +599,12 @@ struct Open {
 /// Parses every subcircuit in `text`; `file` names the source in errors.
 pub fn parse_spice(text: &str, file: &str, cfg: &Config) -> Result<Vec<Subckt>, SpiceError> {
     check_text(text, file)?;
+    // CDL netlists give lengths in µm unless they say `*.SCALE METER`.
+    let cdl = file.to_ascii_lowercase().ends_with(".cdl")
+        && !text.lines().any(|l| {
+            let l = l.trim_start().to_ascii_lowercase();
+            l.starts_with("*.scale") && l.contains("meter")
+        });
     let err_syntax = |line: usize, message: String| SpiceError::Syntax { file: file.to_string(), line, message };
     let mut done: Vec<Open> = Vec::new();
     let mut open: Option<Open> = None;
@@ -781,7 +793,23 @@ pub fn parse_spice(text: &str, file: &str, cfg: &Config) -> Result<Vec<Subckt>, 
         let polarity = cfg.polarity(model).unwrap_or(Polarity::N);
         let mut w = None;
         let mut l = None;
+        let mut mult = 1usize;
         for (k, v) in &params {
+            if k.eq_ignore_ascii_case("m") {
+                // `m=k`: k devices in parallel (CDL writes every multi-finger
+                // device this way).
+                let x = parse_number(v).filter(|x| x.fract() == 0.0 && (1.0..=MAX_MULTIPLIER).contains(x));
+                let Some(x) = x else {
+                    return Err(SpiceError::BadNumber {
+                        file: file.to_string(),
+                        line,
+                        param: k.to_string(),
+                        text: v.to_string(),
+                    });
+                };
+                mult = x as usize;
+                continue;
+            }
             let slot = if k.eq_ignore_ascii_case("w") {
                 &mut w
             } else if k.eq_ignore_ascii_case("l") {
@@ -797,19 +825,21 @@ pub fn parse_spice(text: &str, file: &str, cfg: &Config) -> Result<Vec<Subckt>, 
             })?;
             *slot = Some(x);
         }
-        o.raw.push((w, l));
-        o.sub.mosfets.push(Mosfet {
-            name,
-            drain: nodes[0].clone(),
-            gate: nodes[1].clone(),
-            source: nodes[2].clone(),
-            bulk: nodes[3].clone(),
-            model: model.clone(),
-            polarity,
-            w: None,
-            l: None,
-            line,
-        });
+        for k in 1..=mult {
+            o.raw.push((w, l));
+            o.sub.mosfets.push(Mosfet {
+                name: if k == 1 { name.clone() } else { format!("{name}:{k}") },
+                drain: nodes[0].clone(),
+                gate: nodes[1].clone(),
+                source: nodes[2].clone(),
+                bulk: nodes[3].clone(),
+                model: model.clone(),
+                polarity,
+                w: None,
+                l: None,
+                line,
+            });
+        }
     }
     if let Some(o) = open {
         return Err(SpiceError::MissingEnds {
@@ -829,7 +859,7 @@ pub fn parse_spice(text: &str, file: &str, cfg: &Config) -> Result<Vec<Subckt>, 
         .map(|mut o| {
             for (m, (w, l)) in o.sub.mosfets.iter_mut().zip(o.raw) {
                 let scale = cfg.scale.or(file_scale).unwrap_or_else(|| {
-                    if m.model.to_ascii_lowercase().starts_with("sky130_fd_pr__") {
+                    if cdl || m.model.to_ascii_lowercase().starts_with("sky130_fd_pr__") {
                         1e-6
                     } else {
                         1.0
@@ -924,6 +954,22 @@ mod tests {
         assert!(close(s.mosfets[0].l.unwrap(), 0.15));
         let s = &parse_spice(text, "t", &Config::default().with_scale(0.5)).unwrap()[0];
         assert!(close(s.mosfets[0].w.unwrap(), 1.0));
+        // CDL: plain numbers are µm.
+        let cdl = ".SUBCKT inv A Y VPWR VGND\nMMP0 Y A VPWR VPWR pfet_01v8_hvt m=1 w=1.0 l=0.15 mult=1\n.ENDS inv\n";
+        let s = &parse_spice(cdl, "inv.cdl", &Config::default()).unwrap()[0];
+        assert!(close(s.mosfets[0].w.unwrap(), 1.0));
+        assert!(close(s.mosfets[0].l.unwrap(), 0.15));
+        let metres = format!("*.SCALE METER\n{}", cdl.replace("w=1.0", "w=1u").replace("l=0.15", "l=0.15u"));
+        let s = &parse_spice(&metres, "inv.cdl", &Config::default()).unwrap()[0];
+        assert!(close(s.mosfets[0].w.unwrap(), 1.0));
+        // m=3: three parallel devices.
+        let s = &parse_spice(&cdl.replace("m=1", "m=3"), "inv.cdl", &Config::default()).unwrap()[0];
+        let names: Vec<&str> = s.mosfets.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["MMP0", "MMP0:2", "MMP0:3"]);
+        for bad in ["m=0", "m=1.5", "m=x"] {
+            let e = parse_spice(&cdl.replace("m=1", bad), "inv.cdl", &Config::default()).unwrap_err();
+            assert!(matches!(e, SpiceError::BadNumber { line: 2, .. }), "{bad}: {e}");
+        }
     }
 
     #[test]
