@@ -1,0 +1,581 @@
+//! A folding netlist builder with sub-netlist composition.
+//!
+//! [`Circuit`] is a construction layer over [`NetlistBuilder`]: every gate
+//! added through it is simplified against constant and repeated inputs
+//! (the reduced function is matched back to the smallest abstract [`Gate`]
+//! that computes it), identical gates are shared, and logic no output reads is
+//! removed when the netlist is built. [`Circuit::instantiate`] copies a finished
+//! [`Netlist`] (any netlist of abstract gates, e.g. one from
+//! [`tosim_units::generate`]) into the circuit on existing wires, through the
+//! same folding, so a generator's unit can be used as a building block inside
+//! a larger design.
+
+use std::collections::HashMap;
+
+use tosim_cells::TruthTable;
+use tosim_netlist::{Gate, NetId, Netlist, NetlistBuilder};
+use tosim_units::{Arch, Kind, UnitSpec};
+
+use crate::FloatError;
+
+/// A wire of a [`Circuit`]: a constant, a primary input or a gate output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Wire(pub u32);
+
+/// Constant 0.
+pub const ZERO: Wire = Wire(0);
+/// Constant 1.
+pub const ONE: Wire = Wire(1);
+
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    Const,
+    Input,
+    Node(u32),
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    gate: Gate,
+    ins: Vec<Wire>,
+    outs: Vec<Wire>,
+}
+
+/// The folding builder (see the module documentation).
+pub struct Circuit {
+    name: String,
+    srcs: Vec<Src>,
+    nodes: Vec<Node>,
+    share: HashMap<(Gate, Vec<Wire>), u32>,
+    matches: HashMap<(usize, u64), (Gate, Vec<usize>)>,
+    units: HashMap<UnitSpec, Netlist>,
+    inputs: Vec<(String, Vec<Wire>)>,
+    outputs: Vec<(String, Vec<Wire>)>,
+}
+
+fn permutations(k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for p in permutations(k - 1) {
+        for pos in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(pos, k - 1);
+            out.push(q);
+        }
+    }
+    out
+}
+
+impl Circuit {
+    /// An empty circuit called `name`.
+    pub fn new(name: &str) -> Self {
+        // Single-output gates, cheapest first, so the first match is kept.
+        let order = [
+            Gate::Inv,
+            Gate::Nand2,
+            Gate::Nor2,
+            Gate::And2,
+            Gate::Or2,
+            Gate::AndNot,
+            Gate::OrNot,
+            Gate::Xor2,
+            Gate::Xnor2,
+            Gate::Nand3,
+            Gate::Nor3,
+            Gate::Aoi21,
+            Gate::Oai21,
+            Gate::And3,
+            Gate::Or3,
+            Gate::Mux2,
+            Gate::Nmux2,
+            Gate::Maj3,
+            Gate::Nand4,
+            Gate::Nor4,
+            Gate::Aoi22,
+            Gate::Oai22,
+            Gate::And4,
+            Gate::Or4,
+        ];
+        let mut matches = HashMap::new();
+        for g in order {
+            let f = g.function(0);
+            let k = f.inputs();
+            for perm in permutations(k) {
+                // Input i of the gate reads variable perm[i].
+                let h = TruthTable::from_fn(k, |r| {
+                    let mut row = 0u32;
+                    for (i, &p) in perm.iter().enumerate() {
+                        row |= (r >> p & 1) << i;
+                    }
+                    f.eval(row)
+                });
+                if let Some(h) = h {
+                    matches.entry((k, h.bits())).or_insert((g, perm));
+                }
+            }
+        }
+        Circuit {
+            name: name.to_string(),
+            srcs: vec![Src::Const, Src::Const],
+            nodes: Vec::new(),
+            share: HashMap::new(),
+            matches,
+            units: HashMap::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The constant wire for `v`.
+    pub fn constant(v: bool) -> Wire {
+        if v {
+            ONE
+        } else {
+            ZERO
+        }
+    }
+
+    /// `width` constant wires holding `value`, LSB first.
+    pub fn constant_bus(value: u128, width: usize) -> Vec<Wire> {
+        (0..width).map(|i| Self::constant(i < 128 && value >> i & 1 == 1)).collect()
+    }
+
+    fn as_const(w: Wire) -> Option<bool> {
+        match w {
+            ZERO => Some(false),
+            ONE => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Declares an input bus, LSB first.
+    pub fn input(&mut self, name: &str, width: usize) -> Vec<Wire> {
+        let ws: Vec<Wire> = (0..width)
+            .map(|_| {
+                self.srcs.push(Src::Input);
+                Wire(self.srcs.len() as u32 - 1)
+            })
+            .collect();
+        self.inputs.push((name.to_string(), ws.clone()));
+        ws
+    }
+
+    /// Declares an output bus, LSB first.
+    pub fn output(&mut self, name: &str, wires: &[Wire]) {
+        self.outputs.push((name.to_string(), wires.to_vec()));
+    }
+
+    /// Number of gates added so far (before dead logic is removed).
+    pub fn gate_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn raw(&mut self, gate: Gate, ins: &[Wire]) -> Vec<Wire> {
+        let key = (gate, ins.to_vec());
+        if let Some(&k) = self.share.get(&key) {
+            return self.nodes[k as usize].outs.clone();
+        }
+        let node = self.nodes.len() as u32;
+        let outs: Vec<Wire> = (0..gate.outputs().len())
+            .map(|_| {
+                self.srcs.push(Src::Node(node));
+                Wire(self.srcs.len() as u32 - 1)
+            })
+            .collect();
+        self.nodes.push(Node { gate, ins: ins.to_vec(), outs: outs.clone() });
+        self.share.insert(key, node);
+        outs
+    }
+
+    /// The wire `w` inverts, when `w` is an inverter's output.
+    fn inverted(&self, w: Wire) -> Option<Wire> {
+        match self.srcs.get(w.0 as usize) {
+            Some(Src::Node(k)) if self.nodes[*k as usize].gate == Gate::Inv => Some(self.nodes[*k as usize].ins[0]),
+            _ => None,
+        }
+    }
+
+    /// Reduces `f` over `ins` (constants substituted, repeated wires merged):
+    /// the distinct free wires and the function over them.
+    fn reduce(f: TruthTable, ins: &[Wire]) -> (Vec<Wire>, TruthTable) {
+        let mut vars: Vec<Wire> = Vec::new();
+        let mut pos: Vec<Option<usize>> = Vec::with_capacity(ins.len());
+        for &w in ins {
+            if Self::as_const(w).is_some() {
+                pos.push(None);
+            } else if let Some(i) = vars.iter().position(|&v| v == w) {
+                pos.push(Some(i));
+            } else {
+                vars.push(w);
+                pos.push(Some(vars.len() - 1));
+            }
+        }
+        let m = vars.len();
+        let g = TruthTable::from_fn(m, |r| {
+            let mut row = 0u32;
+            for (i, (&w, p)) in ins.iter().zip(&pos).enumerate() {
+                let bit = match p {
+                    Some(j) => r >> j & 1 == 1,
+                    None => w == ONE,
+                };
+                row |= (bit as u32) << i;
+            }
+            f.eval(row)
+        })
+        .unwrap_or(f);
+        // Drop variables the function does not depend on.
+        let keep: Vec<usize> = (0..m).filter(|&i| g.depends_on(i)).collect();
+        if keep.len() == m {
+            return (vars, g);
+        }
+        let h = TruthTable::from_fn(keep.len(), |r| {
+            let mut row = 0u32;
+            for (j, &i) in keep.iter().enumerate() {
+                row |= (r >> j & 1) << i;
+            }
+            g.eval(row)
+        })
+        .unwrap_or(g);
+        (keep.iter().map(|&i| vars[i]).collect(), h)
+    }
+
+    /// A single wire computing `f` of `vars` (all distinct, non-constant, all
+    /// in the support), when one gate can; `None` otherwise.
+    fn match_fn(&mut self, f: TruthTable, vars: &[Wire]) -> Option<Wire> {
+        let m = vars.len();
+        if m == 0 {
+            return Some(Self::constant(f.eval(0)));
+        }
+        if m == 1 {
+            return Some(if f.eval(1) { vars[0] } else { self.not(vars[0]) });
+        }
+        // Absorb inverters on inputs when the result still is one gate.
+        let mut vs = vars.to_vec();
+        let mut g = f;
+        for i in 0..m {
+            if let Some(src) = self.inverted(vs[i]) {
+                if vs.contains(&src) {
+                    continue;
+                }
+                let h = TruthTable::from_fn(m, |r| g.eval(r ^ (1 << i))).unwrap_or(g);
+                if self.matches.contains_key(&(m, h.bits())) {
+                    vs[i] = src;
+                    g = h;
+                }
+            }
+        }
+        let (gate, perm) = self.matches.get(&(m, g.bits())).cloned()?;
+        let ins: Vec<Wire> = perm.iter().map(|&p| vs[p]).collect();
+        Some(self.raw(gate, &ins)[0])
+    }
+
+    /// Adds gate `g` on `ins`, folded; returns one wire per gate output.
+    pub fn gate(&mut self, g: Gate, ins: &[Wire]) -> Vec<Wire> {
+        let n_out = g.outputs().len();
+        let plain = ins.iter().all(|&w| Self::as_const(w).is_none())
+            && (1..ins.len()).all(|i| !ins[..i].contains(&ins[i]))
+            && ins.iter().all(|&w| self.inverted(w).is_none() || n_out > 1);
+        if plain && g != Gate::Inv && g != Gate::Buf {
+            return self.raw(g, ins);
+        }
+        if g == Gate::Buf {
+            return vec![ins[0]];
+        }
+        let reduced: Vec<(Vec<Wire>, TruthTable)> = (0..n_out).map(|o| Self::reduce(g.function(o), ins)).collect();
+        if n_out == 1 {
+            let (vars, f) = &reduced[0];
+            if let Some(w) = self.match_fn(*f, vars) {
+                return vec![w];
+            }
+            return self.raw(g, ins);
+        }
+        if plain {
+            return self.raw(g, ins);
+        }
+        // FA or HA with a constant or a repeated input: a half adder when the
+        // outputs are the sum and carry of two wires, else one gate per output.
+        if reduced[0].0.len() == 2 && reduced[1].0.len() == 2 && reduced[0].0 == reduced[1].0 {
+            let xor = Gate::Xor2.function(0);
+            let and = Gate::And2.function(0);
+            if reduced[0].1 == xor && reduced[1].1 == and {
+                return self.raw(Gate::Ha, &reduced[0].0);
+            }
+        }
+        let mut outs = Vec::with_capacity(n_out);
+        for (vars, f) in &reduced {
+            match self.match_fn(*f, vars) {
+                Some(w) => outs.push(w),
+                None => return self.raw(g, ins),
+            }
+        }
+        outs
+    }
+
+    fn g1(&mut self, g: Gate, ins: &[Wire]) -> Wire {
+        self.gate(g, ins)[0]
+    }
+
+    /// `!x`.
+    pub fn not(&mut self, x: Wire) -> Wire {
+        if let Some(v) = Self::as_const(x) {
+            return Self::constant(!v);
+        }
+        if let Some(y) = self.inverted(x) {
+            return y;
+        }
+        self.raw(Gate::Inv, &[x])[0]
+    }
+    /// `x & y`.
+    pub fn and(&mut self, x: Wire, y: Wire) -> Wire {
+        self.g1(Gate::And2, &[x, y])
+    }
+    /// `x | y`.
+    pub fn or(&mut self, x: Wire, y: Wire) -> Wire {
+        self.g1(Gate::Or2, &[x, y])
+    }
+    /// `!(x | y)`.
+    pub fn nor(&mut self, x: Wire, y: Wire) -> Wire {
+        self.g1(Gate::Nor2, &[x, y])
+    }
+    /// `x ^ y`.
+    pub fn xor(&mut self, x: Wire, y: Wire) -> Wire {
+        self.g1(Gate::Xor2, &[x, y])
+    }
+    /// `x & !y`.
+    pub fn andnot(&mut self, x: Wire, y: Wire) -> Wire {
+        self.g1(Gate::AndNot, &[x, y])
+    }
+    /// `s ? b : a`.
+    pub fn mux(&mut self, a: Wire, b: Wire, s: Wire) -> Wire {
+        self.g1(Gate::Mux2, &[a, b, s])
+    }
+    /// `s ? b : a`, bit by bit (the shorter bus is zero-extended).
+    pub fn mux_bus(&mut self, a: &[Wire], b: &[Wire], s: Wire) -> Vec<Wire> {
+        let n = a.len().max(b.len());
+        (0..n).map(|i| self.mux(a.get(i).copied().unwrap_or(ZERO), b.get(i).copied().unwrap_or(ZERO), s)).collect()
+    }
+    /// `x & en`, bit by bit.
+    pub fn and_bus(&mut self, x: &[Wire], en: Wire) -> Vec<Wire> {
+        x.iter().map(|&w| self.and(w, en)).collect()
+    }
+
+    fn tree(&mut self, xs: &[Wire], and: bool) -> Wire {
+        let (neutral, absorbing) = if and { (ONE, ZERO) } else { (ZERO, ONE) };
+        let mut v: Vec<Wire> = Vec::new();
+        for &x in xs {
+            if x == absorbing {
+                return absorbing;
+            }
+            if x != neutral && !v.contains(&x) {
+                v.push(x);
+            }
+        }
+        while v.len() > 1 {
+            let mut next = Vec::new();
+            for ch in v.chunks(4) {
+                let g = match (ch.len(), and) {
+                    (1, _) => {
+                        next.push(ch[0]);
+                        continue;
+                    }
+                    (2, true) => Gate::And2,
+                    (2, false) => Gate::Or2,
+                    (3, true) => Gate::And3,
+                    (3, false) => Gate::Or3,
+                    (_, true) => Gate::And4,
+                    (_, false) => Gate::Or4,
+                };
+                let y = self.g1(g, ch);
+                next.push(y);
+            }
+            v = next;
+        }
+        v.first().copied().unwrap_or(neutral)
+    }
+
+    /// AND of any number of wires (a tree of AND2–AND4).
+    pub fn and_n(&mut self, xs: &[Wire]) -> Wire {
+        self.tree(xs, true)
+    }
+    /// OR of any number of wires (a tree of OR2–OR4).
+    pub fn or_n(&mut self, xs: &[Wire]) -> Wire {
+        self.tree(xs, false)
+    }
+
+    /// Copies `n` into the circuit: input bus `k` of `n` reads `inputs[k]`
+    /// (missing or short buses read 0); returns `n`'s output buses. Every cell
+    /// must be an abstract [`Gate`]; it goes through the same folding as
+    /// [`Circuit::gate`].
+    pub fn instantiate(&mut self, n: &Netlist, inputs: &[&[Wire]]) -> Result<Vec<Vec<Wire>>, FloatError> {
+        let mut map: Vec<Wire> = vec![ZERO; n.net_count()];
+        map[tosim_netlist::CONST1.index()] = ONE;
+        for (k, bus) in n.inputs().iter().enumerate() {
+            for (i, net) in bus.nets.iter().enumerate() {
+                map[net.index()] = inputs.get(k).and_then(|ws| ws.get(i)).copied().unwrap_or(ZERO);
+            }
+        }
+        let gates: Vec<Option<Gate>> = n.types().iter().map(|t| Gate::from_name(&t.name)).collect();
+        for &c in n.order() {
+            let t = n.cell_type_id(c);
+            let g = gates[t.index()].ok_or_else(|| FloatError::NotAbstract {
+                design: n.name().to_string(),
+                cell: n.cell_name(c).to_string(),
+                cell_type: n.types()[t.index()].name.clone(),
+            })?;
+            let ins: Vec<Wire> = n.cell_inputs(c).iter().map(|x| map[x.index()]).collect();
+            let outs = self.gate(g, &ins);
+            for (net, w) in n.cell_outputs(c).iter().zip(outs) {
+                map[net.index()] = w;
+            }
+        }
+        Ok(n.outputs().iter().map(|b| b.nets.iter().map(|x| map[x.index()]).collect()).collect())
+    }
+
+    /// Generates the integer unit `spec` with [`tosim_units::generate`]
+    /// (cached per spec) and instantiates it on `inputs`.
+    pub fn unit(&mut self, spec: UnitSpec, inputs: &[&[Wire]]) -> Result<Vec<Vec<Wire>>, FloatError> {
+        if !self.units.contains_key(&spec) {
+            let n = tosim_units::generate(&spec)?;
+            self.units.insert(spec, n);
+        }
+        let n = self.units.remove(&spec).ok_or(FloatError::Internal { what: "unit cache" })?;
+        let r = self.instantiate(&n, inputs);
+        self.units.insert(spec, n);
+        r
+    }
+
+    /// `a + b + cin` on equally wide buses with the adder `arch` from
+    /// tosim-units; returns (sum, carry out).
+    pub fn add(&mut self, arch: Arch, a: &[Wire], b: &[Wire], cin: Wire) -> Result<(Vec<Wire>, Wire), FloatError> {
+        let n = a.len().max(b.len());
+        let ext = |x: &[Wire]| -> Vec<Wire> { (0..n).map(|i| x.get(i).copied().unwrap_or(ZERO)).collect() };
+        let (a, b) = (ext(a), ext(b));
+        if n == 0 {
+            return Ok((Vec::new(), cin));
+        }
+        if n == 1 {
+            let o = self.gate(Gate::Fa, &[a[0], b[0], cin]);
+            return Ok((vec![o[0]], o[1]));
+        }
+        let out = self.unit(UnitSpec::new(Kind::Add, arch, n as u32), &[&a, &b, &[cin]])?;
+        Ok((out[0].clone(), out[1][0]))
+    }
+
+    /// `a − b` on equally wide buses (two's complement, a + !b + 1);
+    /// returns (difference, no-borrow = a ≥ b unsigned).
+    pub fn sub(&mut self, arch: Arch, a: &[Wire], b: &[Wire]) -> Result<(Vec<Wire>, Wire), FloatError> {
+        let n = a.len().max(b.len());
+        let nb: Vec<Wire> = (0..n).map(|i| b.get(i).copied().unwrap_or(ZERO)).map(|w| self.not(w)).collect();
+        self.add(arch, a, &nb, ONE)
+    }
+
+    /// Leading zeros of `a` (MSB = last wire), ⌈log2(n+1)⌉ bits, with the tosim-units counter tree.
+    pub fn lzc(&mut self, a: &[Wire]) -> Result<Vec<Wire>, FloatError> {
+        if a.len() == 1 {
+            return Ok(vec![self.not(a[0])]);
+        }
+        let out = self.unit(UnitSpec::new(Kind::Lzc, Arch::Tree, a.len() as u32), &[a])?;
+        Ok(out[0].clone())
+    }
+
+    /// `a << amt` within `a.len()` bits: one MUX2 rank per amount bit
+    /// (logarithmic barrel shifter); amounts ≥ n give 0.
+    pub fn shl(&mut self, a: &[Wire], amt: &[Wire]) -> Vec<Wire> {
+        let n = a.len();
+        let mut x = a.to_vec();
+        let mut big = Vec::new();
+        for (k, &s) in amt.iter().enumerate() {
+            let d = 1usize.checked_shl(k as u32).unwrap_or(usize::MAX);
+            if d >= n {
+                big.push(s);
+                continue;
+            }
+            x = (0..n).map(|i| if i >= d { self.mux(x[i], x[i - d], s) } else { self.andnot(x[i], s) }).collect();
+        }
+        let big = self.or_n(&big);
+        x.iter().map(|&w| self.andnot(w, big)).collect()
+    }
+
+    /// `a >> amt` within `a.len()` bits, and the OR of every bit shifted out
+    /// (the sticky bit): a barrel shifter whose ranks also OR their dropped bits.
+    pub fn shr_sticky(&mut self, a: &[Wire], amt: &[Wire]) -> (Vec<Wire>, Wire) {
+        let n = a.len();
+        let mut x = a.to_vec();
+        let mut sticky = ZERO;
+        let mut big = Vec::new();
+        for (k, &s) in amt.iter().enumerate() {
+            let d = 1usize.checked_shl(k as u32).unwrap_or(usize::MAX);
+            if d >= n {
+                big.push(s);
+                continue;
+            }
+            let lost = self.or_n(&x[..d]);
+            let lost = self.and(lost, s);
+            sticky = self.or(sticky, lost);
+            x = (0..n).map(|i| if i + d < n { self.mux(x[i], x[i + d], s) } else { self.andnot(x[i], s) }).collect();
+        }
+        let big = self.or_n(&big);
+        let rest = self.or_n(&x);
+        let lost = self.and(rest, big);
+        sticky = self.or(sticky, lost);
+        (x.iter().map(|&w| self.andnot(w, big)).collect(), sticky)
+    }
+
+    /// Removes logic no output reads and builds the checked netlist.
+    ///
+    /// A full adder whose sum is unread becomes a MAJ3, one whose carry is
+    /// unread two XOR2; a half adder with one output read an XOR2 or an AND2.
+    pub fn finish(self) -> Result<Netlist, FloatError> {
+        let mut live = vec![false; self.srcs.len()];
+        for (_, ws) in &self.outputs {
+            for w in ws {
+                live[w.0 as usize] = true;
+            }
+        }
+        for node in self.nodes.iter().rev() {
+            if node.outs.iter().any(|o| live[o.0 as usize]) {
+                for i in &node.ins {
+                    live[i.0 as usize] = true;
+                }
+            }
+        }
+        let mut b = NetlistBuilder::new(&self.name);
+        let mut net: Vec<NetId> = vec![NetId(0); self.srcs.len()];
+        net[ONE.0 as usize] = b.one();
+        for (name, ws) in &self.inputs {
+            let nets = b.add_input_bus(name, ws.len());
+            for (w, n) in ws.iter().zip(nets) {
+                net[w.0 as usize] = n;
+            }
+        }
+        for node in &self.nodes {
+            let lv: Vec<bool> = node.outs.iter().map(|o| live[o.0 as usize]).collect();
+            if !lv.iter().any(|&x| x) {
+                continue;
+            }
+            let ins: Vec<NetId> = node.ins.iter().map(|i| net[i.0 as usize]).collect();
+            match (node.gate, lv.as_slice()) {
+                (Gate::Fa, [false, true]) => net[node.outs[1].0 as usize] = b.gate(Gate::Maj3, &ins),
+                (Gate::Fa, [true, false]) => {
+                    let t = b.gate(Gate::Xor2, &ins[..2]);
+                    net[node.outs[0].0 as usize] = b.gate(Gate::Xor2, &[t, ins[2]]);
+                }
+                (Gate::Ha, [false, true]) => net[node.outs[1].0 as usize] = b.gate(Gate::And2, &ins),
+                (Gate::Ha, [true, false]) => net[node.outs[0].0 as usize] = b.gate(Gate::Xor2, &ins),
+                (g, _) => {
+                    let outs = b.add_cell(g, &ins);
+                    for (o, n) in node.outs.iter().zip(outs) {
+                        net[o.0 as usize] = n;
+                    }
+                }
+            }
+        }
+        for (name, ws) in &self.outputs {
+            let nets: Vec<NetId> = ws.iter().map(|w| net[w.0 as usize]).collect();
+            b.add_output_bus(name, &nets);
+        }
+        Ok(b.finish()?)
+    }
+}
