@@ -112,9 +112,8 @@ const KEYWORDS: &[&str] = &[
 /// `s` with every character that may not appear in a simple Verilog identifier
 /// replaced by `_`, prefixed with `_` when it would start with a digit or `$`.
 pub fn sanitize(s: &str) -> String {
-    let mut out: String =
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' }).collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit() || c == '$') {
+    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
     out
@@ -173,21 +172,44 @@ fn pin_names(t: &CellType) -> (Vec<String>, Vec<String>) {
     (ins, outs)
 }
 
+/// A readable identifier body: invalid characters (and `$`) become `_`, runs
+/// of `_` collapse (Verilator encodes `__`), no leading or trailing `_`.
+fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let c = if c.is_ascii_alphanumeric() { c } else { '_' };
+        if !(c == '_' && (out.is_empty() || out.ends_with('_'))) {
+            out.push(c);
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'w');
+    }
+    out
+}
+
+/// `<tidy name>_n<id>`, or `n<id>` for unnamed nets. Unique: the suffix after
+/// the last `_n` is the id.
 fn wire_name(n: &Netlist, net: NetId) -> String {
     let name = n.net_name(net);
-    if name.is_empty() || name == format!("_{}_", net.0) {
+    let t = if name == format!("_{}_", net.0) { String::new() } else { tidy(name) };
+    if t.is_empty() {
         format!("n{}", net.0)
     } else {
-        format!("{}_n{}", sanitize(name).trim_start_matches('\\'), net.0)
+        format!("{t}_n{}", net.0)
     }
 }
 
 fn instance_name(n: &Netlist, c: crate::CellId) -> String {
     let name = n.cell_name(c);
-    if name.is_empty() || name == format!("c{}", c.0) {
+    let t = if name == format!("c{}", c.0) { String::new() } else { tidy(name) };
+    if t.is_empty() {
         format!("c{}", c.0)
     } else {
-        format!("{}_c{}", sanitize(name), c.0)
+        format!("{t}_c{}", c.0)
     }
 }
 

@@ -18,8 +18,8 @@ use crate::{Gate, Loc, NetId, Netlist, NetlistBuilder, CONST0, CONST1};
 use tosim_cells::TruthTable;
 
 #[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    Id(String),
+enum Tok<'a> {
+    Id(&'a str),
     /// A sized or unsized number: bits LSB first.
     Num(Vec<bool>),
     Sym(&'static str),
@@ -36,7 +36,7 @@ const SYMS: &[&str] = &[
     "@", "*", "+", "-", "<", ">", "/", "%",
 ];
 
-fn lex(text: &str, file: &str) -> Result<Vec<(Tok, usize)>, ImportError> {
+fn lex<'a>(text: &'a str, file: &str) -> Result<Vec<(Tok<'a>, usize)>, ImportError> {
     let mut l = Lexer { s: text.as_bytes(), pos: 0, line: 1 };
     let mut out = Vec::new();
     let err = |line: usize, msg: String| ImportError::Syntax { loc: Loc { file: file.into(), line }, msg };
@@ -85,13 +85,17 @@ fn lex(text: &str, file: &str) -> Result<Vec<(Tok, usize)>, ImportError> {
             {
                 l.pos += 1;
             }
-            out.push((Tok::Id(text[st..l.pos].to_string()), line));
+            out.push((Tok::Id(&text[st..l.pos]), line));
         } else if c == b'\\' {
-            let st = l.pos + 1;
+            l.pos += 1;
+            let st = l.pos;
             while l.pos < l.s.len() && !l.s[l.pos].is_ascii_whitespace() {
                 l.pos += 1;
             }
-            out.push((Tok::Id(text[st..l.pos].to_string()), line));
+            if st == l.pos {
+                return Err(err(line, "empty escaped identifier".into()));
+            }
+            out.push((Tok::Id(&text[st..l.pos]), line));
         } else if c.is_ascii_digit() || c == b'\'' {
             let st = l.pos;
             while l.pos < l.s.len() && (l.s[l.pos].is_ascii_digit() || l.s[l.pos] == b'_') {
@@ -104,6 +108,9 @@ fn lex(text: &str, file: &str) -> Result<Vec<(Tok, usize)>, ImportError> {
                     l.pos += 1;
                 }
                 let base = l.s.get(l.pos).copied().unwrap_or(b' ').to_ascii_lowercase();
+                if !matches!(base, b'b' | b'o' | b'h' | b'd') {
+                    return Err(err(line, "bad number base (expected b, o, h or d after `'`)".into()));
+                }
                 l.pos += 1;
                 let vs = l.pos;
                 while l.pos < l.s.len() && (l.s[l.pos].is_ascii_alphanumeric() || l.s[l.pos] == b'_') {
@@ -115,7 +122,7 @@ fn lex(text: &str, file: &str) -> Result<Vec<(Tok, usize)>, ImportError> {
                     b'o' => 3,
                     b'h' => 4,
                     b'd' => 0,
-                    _ => return Err(err(line, format!("bad number base in `{}`", &text[st..l.pos]))),
+                    _ => return Err(err(line, "bad number base".into())),
                 };
                 let mut bits = Vec::new();
                 if bits_per == 0 {
@@ -220,26 +227,26 @@ impl Module {
 }
 
 struct Parser<'a> {
-    toks: Vec<(Tok, usize)>,
+    toks: Vec<(Tok<'a>, usize)>,
     pos: usize,
     file: &'a str,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn line(&self) -> usize {
         self.toks.get(self.pos).or(self.toks.last()).map_or(0, |t| t.1)
     }
     fn err<T>(&self, msg: impl Into<String>) -> Result<T, ImportError> {
         Err(ImportError::Syntax { loc: Loc { file: self.file.into(), line: self.line() }, msg: msg.into() })
     }
-    fn peek(&self) -> Option<&Tok> {
+    fn peek(&self) -> Option<&Tok<'a>> {
         self.toks.get(self.pos).map(|t| &t.0)
     }
     fn is(&self, s: &str) -> bool {
         matches!(self.peek(), Some(Tok::Sym(x)) if *x == s)
     }
     fn is_kw(&self, s: &str) -> bool {
-        matches!(self.peek(), Some(Tok::Id(x)) if x == s)
+        matches!(self.peek(), Some(Tok::Id(x)) if *x == s)
     }
     fn eat(&mut self, s: &str) -> bool {
         if self.is(s) || self.is_kw(s) {
@@ -262,7 +269,7 @@ impl Parser<'_> {
     fn ident(&mut self) -> Result<String, ImportError> {
         match self.peek() {
             Some(Tok::Id(s)) => {
-                let s = s.clone();
+                let s = s.to_string();
                 self.pos += 1;
                 Ok(s)
             }
@@ -309,7 +316,7 @@ impl Parser<'_> {
     }
 }
 
-fn show(t: &Tok) -> String {
+fn show(t: &Tok<'_>) -> String {
     match t {
         Tok::Id(s) => format!("`{s}`"),
         Tok::Num(_) => "a number".into(),
@@ -384,7 +391,7 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
                     port_dir(p, &mut m, &n, dir == "input")?;
                     // Further names with the same direction.
                     while p.is(",")
-                        && matches!(p.toks.get(p.pos + 1), Some((Tok::Id(s), _)) if !["input", "output", "inout"].contains(&s.as_str()))
+                        && matches!(p.toks.get(p.pos + 1), Some((Tok::Id(s), _)) if !["input", "output", "inout"].contains(s))
                     {
                         p.expect(",")?;
                         let n = p.ident()?;
@@ -409,7 +416,7 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
         match p.peek().cloned() {
             None => return p.err(format!("unexpected end of file in module `{}` (missing `endmodule`)", m.name)),
             Some(Tok::Id(kw)) => {
-                match kw.as_str() {
+                match kw {
                     "endmodule" => {
                         p.pos += 1;
                         break;
@@ -492,7 +499,7 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
                             }
                         }
                         p.expect(";")?;
-                        m.insts.push(Inst { ty: kw, name, conns, line });
+                        m.insts.push(Inst { ty: kw.to_string(), name, conns, line });
                     }
                 }
             }
@@ -644,7 +651,7 @@ fn primary(p: &mut Parser, m: &mut Module) -> Result<Vec<Expr>, ImportError> {
         }
         Some(Tok::Id(name)) => {
             p.pos += 1;
-            let Some(d) = m.decls.get(&name).cloned() else {
+            let Some(d) = m.decls.get(name).cloned() else {
                 return p.err(format!("`{name}` is not declared"));
             };
             if p.eat("[") {
