@@ -1,1 +1,463 @@
-//! Tests: sim.
+//! Tests: sim. The simulator against Verilator, Icarus Verilog and itself.
+//!
+//! Designs are kept small (8-bit operands, 16-bit adder) so CI stays fast; the
+//! same checks at full size run with `TOSIM_SIM_FULL=1` (32-bit adder, 16-bit
+//! multipliers, dividers and square roots, 16×16 Yosys `a*b`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use tosim_netlist::export::{
+    verilog_module_name, verilog_net_name, write_cell_library_verilog_with, write_verilog_with, VerilogOptions,
+};
+use tosim_netlist::library::Library;
+use tosim_netlist::{Driver, NetId, Netlist};
+use tosim_sim::{
+    run_glitch, run_zero_delay, Delay, Generated, GlitchOptions, GlitchProgram, Options, Program, Report, Stream,
+};
+use tosim_units::{generate, Arch, Kind, UnitSpec};
+
+use crate::support;
+
+const OPS: u64 = 10_000;
+
+fn full() -> bool {
+    std::env::var_os("TOSIM_SIM_FULL").is_some()
+}
+
+fn unit(kind: Kind, arch: Arch, w: u32) -> Netlist {
+    generate(&UnitSpec::new(kind, arch, w)).expect("generate unit")
+}
+
+/// Behavioural `a*b` synthesised by Yosys to simple gates, imported from JSON.
+fn yosys_mul(dir: &Path, w: u32) -> Netlist {
+    let v = dir.join("mul.v");
+    std::fs::write(
+        &v,
+        format!(
+            "module mul(input [{m}:0] a, input [{m}:0] b, output [{p}:0] p);\n  assign p = a * b;\nendmodule\n",
+            m = w - 1,
+            p = 2 * w - 1
+        ),
+    )
+    .unwrap();
+    let j = dir.join("mul.json");
+    let script = format!(
+        "read_verilog {}; synth -flatten -top mul; abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX; opt_clean; write_json {}",
+        v.display(),
+        j.display()
+    );
+    let out = Command::new("yosys").args(["-q", "-p", &script]).output().expect("run yosys");
+    assert!(out.status.success(), "yosys: {}", String::from_utf8_lossy(&out.stderr));
+    tosim_netlist::import::read_file(&j).expect("import yosys json")
+}
+
+fn designs(dir: &Path) -> Vec<Netlist> {
+    let (w, a) = if full() { (16, 32) } else { (8, 16) };
+    let mut v = vec![
+        unit(Kind::Add, Arch::KoggeStone, a),
+        unit(Kind::Mul, Arch::Dadda, w),
+        unit(Kind::Mul, Arch::Array, w),
+        unit(Kind::Div, Arch::Restoring, w),
+        unit(Kind::Sqrt, Arch::NonRestoring, w),
+    ];
+    if support::tool("yosys") {
+        v.push(yosys_mul(dir, w));
+    }
+    v
+}
+
+fn widths(n: &Netlist) -> Vec<u32> {
+    n.inputs().iter().map(|b| b.width() as u32).collect()
+}
+
+/// Port name of an input bus in the exported Verilog.
+fn port(n: &Netlist, bus: usize) -> String {
+    let s = verilog_net_name(n, n.inputs()[bus].nets[0]);
+    s.split('[').next().unwrap_or(&s).to_string()
+}
+
+/// The operations as hex, one bus per file line group: `vec_k.hex` per bus.
+fn write_vectors(dir: &Path, n: &Netlist, s: &dyn Stream) {
+    let k = n.inputs().len();
+    let mut texts = vec![String::new(); k];
+    let mut op = vec![0u128; k];
+    for i in 0..s.len() {
+        s.fill(i, &mut op);
+        for b in 0..k {
+            writeln!(texts[b], "{:x}", op[b]).unwrap();
+        }
+    }
+    for (b, t) in texts.iter().enumerate() {
+        std::fs::write(dir.join(format!("vec_{b}.hex")), t).unwrap();
+    }
+}
+
+/// Writes the netlist and its cell library. With delays, the cells use
+/// transport delays (`always @* Y <= #d …`): Verilog's inertial `assign #1`
+/// races when a pending update and a new input change fall on the same time
+/// step (Icarus may run the re-evaluation first and cancel the update); with
+/// unit delays on an integer grid inertial and transport are the same model.
+fn export(dir: &Path, n: &Netlist, delays: Option<&[u32]>) {
+    let opts = VerilogOptions { net_delays: delays, transport: delays.is_some(), ..VerilogOptions::default() };
+    let mut f = std::fs::File::create(dir.join("design.v")).unwrap();
+    write_verilog_with(n, &opts, &mut f).unwrap();
+    let mut f = std::fs::File::create(dir.join("cells.v")).unwrap();
+    write_cell_library_verilog_with(n, &opts, &mut f).unwrap();
+}
+
+/// Nets to compare: everything but the constants.
+fn probed(n: &Netlist) -> Vec<NetId> {
+    n.nets().filter(|&x| !matches!(n.driver(x), Driver::Const(_))).collect()
+}
+
+/// Icarus: applies the vectors every `period` time units and dumps a VCD;
+/// returns per-net counts of changes of the last value per time step, from
+/// the first vector on.
+fn icarus(dir: &Path, n: &Netlist, ops: u64, period: u64) -> BTreeMap<String, u64> {
+    let m = verilog_module_name(n);
+    let mut tb = String::from("`timescale 1ns/1ns\nmodule tb;\n");
+    for (b, bus) in n.inputs().iter().enumerate() {
+        let w = bus.width();
+        writeln!(tb, "  reg [{}:0] v{b} [0:{}];\n  reg [{}:0] i{b} = 0;", w - 1, ops - 1, w - 1).unwrap();
+    }
+    let conns: Vec<String> = (0..n.inputs().len()).map(|b| format!(".{}(i{b})", port(n, b))).collect();
+    writeln!(tb, "  {m} dut ({});\n  integer k;\n  initial begin", conns.join(", ")).unwrap();
+    for b in 0..n.inputs().len() {
+        writeln!(tb, "    $readmemh(\"vec_{b}.hex\", v{b});").unwrap();
+    }
+    writeln!(tb, "    $dumpfile(\"dump.vcd\");\n    $dumpvars(1, dut);\n    #{period};").unwrap();
+    writeln!(tb, "    for (k = 0; k < {ops}; k = k + 1) begin").unwrap();
+    for b in 0..n.inputs().len() {
+        writeln!(tb, "      i{b} = v{b}[k];").unwrap();
+    }
+    writeln!(tb, "      #{period};\n    end\n    $finish;\n  end\nendmodule").unwrap();
+    std::fs::write(dir.join("tb.v"), tb).unwrap();
+    let out = Command::new("iverilog")
+        .current_dir(dir)
+        .args(["-o", "sim.vvp", "tb.v", "design.v", "cells.v"])
+        .output()
+        .expect("run iverilog");
+    assert!(out.status.success(), "iverilog: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("vvp").current_dir(dir).args(["-n", "sim.vvp"]).output().expect("run vvp");
+    assert!(out.status.success(), "vvp: {}", String::from_utf8_lossy(&out.stderr));
+    vcd_changes(&std::fs::read_to_string(dir.join("dump.vcd")).unwrap(), period)
+}
+
+/// Per-signal (bit) counts of changes of the last value per time step, from time `from` on.
+fn vcd_changes(text: &str, from: u64) -> BTreeMap<String, u64> {
+    // id -> (name, width)
+    let mut vars: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+    let mut lines = text.lines();
+    for l in lines.by_ref() {
+        let t: Vec<&str> = l.split_whitespace().collect();
+        if t.first() == Some(&"$var") {
+            let width: usize = t[2].parse().unwrap();
+            let name = t[4].to_string();
+            // `a [7:0]` declares a vector with its range.
+            let lo: usize = if t.len() > 6 && t[5].starts_with('[') {
+                t[5].trim_matches(|c| c == '[' || c == ']').split(':').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0)
+            } else {
+                0
+            };
+            vars.entry(t[3].to_string()).or_default().push((name, width * 1000 + lo));
+        }
+        if l.starts_with("$enddefinitions") {
+            break;
+        }
+    }
+    let mut last: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut settled: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut time = 0u64;
+    let flush = |time: u64,
+                 last: &BTreeMap<String, Vec<u8>>,
+                 settled: &mut BTreeMap<String, Vec<u8>>,
+                 counts: &mut BTreeMap<String, u64>| {
+        for (id, v) in last {
+            let prev = settled.entry(id.clone()).or_insert_with(|| v.clone());
+            if time >= from {
+                for (bit, (a, b)) in v.iter().zip(prev.iter()).enumerate() {
+                    if a != b {
+                        for (name, wl) in &vars[id] {
+                            let (w, lo) = (wl / 1000, wl % 1000);
+                            let key = if w == 1 { name.clone() } else { format!("{name}[{}]", lo + bit) };
+                            *counts.entry(key).or_default() += 1;
+                        }
+                    }
+                }
+            }
+            *prev = v.clone();
+        }
+    };
+    for l in lines {
+        if let Some(t) = l.strip_prefix('#') {
+            flush(time, &last, &mut settled, &mut counts);
+            time = t.parse().unwrap();
+            continue;
+        }
+        let (val, id) = if let Some(rest) = l.strip_prefix('b') {
+            let mut it = rest.split_whitespace();
+            (it.next().unwrap().to_string(), it.next().unwrap().to_string())
+        } else if l.starts_with(['0', '1', 'x', 'z']) {
+            (l[..1].to_string(), l[1..].to_string())
+        } else {
+            continue;
+        };
+        let Some(v) = vars.get(&id) else { continue };
+        let w = v[0].1 / 1000;
+        // Bits LSB first, left-extended with 0 (or x) as VCD does.
+        let bytes = val.as_bytes();
+        let fill = if bytes[0] == b'1' { b'0' } else { bytes[0] };
+        let bits: Vec<u8> = (0..w).map(|i| if i < bytes.len() { bytes[bytes.len() - 1 - i] } else { fill }).collect();
+        last.insert(id, bits);
+    }
+    flush(time, &last, &mut settled, &mut counts);
+    counts
+}
+
+/// Verilator: a wrapper probes every net through hierarchical references; the
+/// C++ harness applies the vectors and counts, per net, the changes between
+/// settled evaluations.
+fn verilator(dir: &Path, n: &Netlist, ops: u64) -> Vec<u64> {
+    let m = verilog_module_name(n);
+    let nets = probed(n);
+    let mut w = String::from("module probe(");
+    let ports: Vec<String> = (0..n.inputs().len())
+        .map(|b| format!("input [{}:0] i{b}", n.inputs()[b].width() - 1))
+        .chain(std::iter::once(format!("output [{}:0] pr", nets.len() - 1)))
+        .collect();
+    writeln!(w, "{});", ports.join(", ")).unwrap();
+    let conns: Vec<String> = (0..n.inputs().len()).map(|b| format!(".{}(i{b})", port(n, b))).collect();
+    writeln!(w, "  {m} dut ({});", conns.join(", ")).unwrap();
+    for (i, &net) in nets.iter().enumerate() {
+        writeln!(w, "  assign pr[{i}] = dut.{};", verilog_net_name(n, net)).unwrap();
+    }
+    writeln!(w, "endmodule").unwrap();
+    std::fs::write(dir.join("probe.v"), w).unwrap();
+    let words = nets.len().div_ceil(32);
+    let k = n.inputs().len();
+    let mut cpp = String::from("#include \"Vprobe.h\"\n#include <cstdio>\n#include <cstdint>\n#include <vector>\n#include <fstream>\nint main(){\n  Vprobe t;\n");
+    writeln!(cpp, "  std::vector<std::vector<unsigned long long>> v({k});").unwrap();
+    for b in 0..k {
+        writeln!(cpp, "  {{ std::ifstream f(\"vec_{b}.hex\"); unsigned long long x; while (f >> std::hex >> x) v[{b}].push_back(x); }}").unwrap();
+    }
+    writeln!(cpp, "  std::vector<unsigned long long> cnt({});\n  uint32_t prev[{words}];", nets.len()).unwrap();
+    let pr = |i: usize| {
+        if nets.len() > 64 {
+            format!("t.pr[{i}]")
+        } else if nets.len() > 32 {
+            format!("(uint32_t)(t.pr >> {})", 32 * i)
+        } else {
+            "t.pr".into()
+        }
+    };
+    for b in 0..k {
+        writeln!(cpp, "  t.i{b} = 0;").unwrap();
+    }
+    writeln!(cpp, "  t.eval();").unwrap();
+    for i in 0..words {
+        writeln!(cpp, "  prev[{i}] = {};", pr(i)).unwrap();
+    }
+    writeln!(cpp, "  for (size_t op = 0; op < {ops}; op++) {{").unwrap();
+    for b in 0..k {
+        writeln!(cpp, "    t.i{b} = v[{b}][op];").unwrap();
+    }
+    writeln!(cpp, "    t.eval();").unwrap();
+    for i in 0..words {
+        writeln!(
+            cpp,
+            "    {{ uint32_t c = {}; uint32_t d = c ^ prev[{i}]; prev[{i}] = c; while (d) {{ int b = __builtin_ctz(d); cnt[{i} * 32 + b]++; d &= d - 1; }} }}",
+            pr(i)
+        )
+        .unwrap();
+    }
+    writeln!(cpp, "  }}\n  for (size_t i = 0; i < cnt.size(); i++) printf(\"%llu\\n\", cnt[i]);\n  return 0;\n}}")
+        .unwrap();
+    std::fs::write(dir.join("main.cpp"), cpp).unwrap();
+    let out = Command::new("verilator")
+        .current_dir(dir)
+        .args([
+            "--cc",
+            "--exe",
+            "--build",
+            "-O1",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-UNOPTFLAT",
+            "--top-module",
+            "probe",
+            "-CFLAGS",
+            "-O1",
+            "probe.v",
+            "design.v",
+            "cells.v",
+            "main.cpp",
+        ])
+        .output()
+        .expect("run verilator");
+    assert!(out.status.success(), "verilator: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(dir.join("obj_dir/Vprobe")).current_dir(dir).output().expect("run Vprobe");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| l.parse().unwrap()).collect()
+}
+
+fn textbook(n: &Netlist) -> Vec<tosim_cells::CellModel> {
+    Library::textbook().expect("textbook library").bind(n).expect("bind")
+}
+
+/// Per-net settled toggles equal Verilator's and Icarus', net by net, and the
+/// engine's outputs equal the scalar evaluator's.
+#[test]
+fn zero_delay_toggles_equal_verilator_and_icarus() {
+    let dir = support::scratch("sim_zero");
+    let (has_iv, has_vl) = (support::tool("iverilog"), support::tool("verilator"));
+    for n in designs(&dir) {
+        let d = dir.join(n.name());
+        std::fs::create_dir_all(&d).unwrap();
+        let s = Generated::uniform(&widths(&n), OPS, 2024);
+        let models = textbook(&n);
+        let p = Program::compile(&n, &models).unwrap();
+        let act = run_zero_delay(&p, &s, &Options::default());
+        // Settled values: toggles of every net from the scalar evaluator.
+        let mut prev = tosim_netlist::eval_nets(&n, &vec![0; widths(&n).len()]);
+        let mut expect = vec![0u64; n.net_count()];
+        let mut op = vec![0u128; widths(&n).len()];
+        for i in 0..s.len() {
+            s.fill(i, &mut op);
+            let v = tosim_netlist::eval_nets(&n, &op);
+            for (j, (a, b)) in v.iter().zip(&prev).enumerate() {
+                expect[j] += (a != b) as u64;
+            }
+            prev = v;
+        }
+        assert_eq!(&act.toggles[..n.net_count()], &expect[..], "{}: scalar evaluator", n.name());
+        if !(has_iv || has_vl) {
+            continue;
+        }
+        write_vectors(&d, &n, &s);
+        export(&d, &n, None);
+        if has_vl {
+            let counts = verilator(&d, &n, OPS);
+            for (i, net) in probed(&n).into_iter().enumerate() {
+                assert_eq!(counts[i], act.toggles[net.index()], "{}: Verilator, net {}", n.name(), n.net_name(net));
+            }
+        }
+        if has_iv {
+            let counts = icarus(&d, &n, OPS, 10);
+            for net in probed(&n) {
+                let name = verilog_net_name(&n, net);
+                assert_eq!(
+                    counts.get(&name).copied().unwrap_or(0),
+                    act.toggles[net.index()],
+                    "{}: Icarus, net {name}",
+                    n.name()
+                );
+            }
+        }
+        eprintln!("{}: {} nets equal", n.name(), probed(&n).len());
+    }
+}
+
+/// Glitch mode with unit delay equals Icarus running the stage netlist with
+/// `#1` per stage, transition by transition, and settles to the scalar
+/// evaluator's values (the engine asserts settling; the settled toggles are
+/// compared with the zero-delay engine).
+#[test]
+fn unit_delay_glitches_equal_icarus() {
+    if !support::tool("iverilog") {
+        return;
+    }
+    let dir = support::scratch("sim_glitch");
+    let ops = 2_000;
+    let w = if full() { 16 } else { 6 };
+    for n in
+        [unit(Kind::Mul, Arch::Dadda, w), unit(Kind::Add, Arch::KoggeStone, 2 * w), unit(Kind::Div, Arch::Restoring, w)]
+    {
+        let d = dir.join(n.name());
+        std::fs::create_dir_all(&d).unwrap();
+        let s = Generated::uniform(&widths(&n), ops, 77);
+        let models = textbook(&n);
+        let gp = GlitchProgram::compile(&n, &models, Delay::Unit).unwrap();
+        let act = run_glitch(&gp, &s, &GlitchOptions::default());
+        let p = Program::compile(&n, &models).unwrap();
+        let zero = run_zero_delay(&p, &s, &Options::default());
+        let st = gp.stages();
+        for (i, o) in st.origin.iter().enumerate() {
+            if let Some(o) = o {
+                assert_eq!(act.toggles[i], zero.toggles[o.index()], "settled toggles");
+            }
+        }
+        let sn = &st.netlist;
+        write_vectors(&d, sn, &s);
+        export(&d, sn, Some(&st.delays));
+        let period = gp.horizon() as u64 + 2;
+        let counts = icarus(&d, sn, ops, period);
+        let mut glitchy = 0;
+        for net in probed(sn) {
+            let name = verilog_net_name(sn, net);
+            let got = act.transitions[net.index()];
+            assert_eq!(counts.get(&name).copied().unwrap_or(0), got, "{}: net {name}", n.name());
+            glitchy += (got > act.toggles[net.index()]) as usize;
+        }
+        let r = gp.report(&act, false);
+        assert!(r.glitch_tos.unwrap() >= r.switching_tos);
+        eprintln!("{}: {} stage nets equal, {glitchy} glitch", n.name(), probed(sn).len());
+    }
+}
+
+/// `RAYON_NUM_THREADS=1` and `2` give byte-identical JSON from the binary.
+#[test]
+fn thread_count_does_not_change_the_report() {
+    let dir = support::scratch("sim_threads");
+    let run = |threads: &str, mode: &str| {
+        let out = dir.join(format!("r{threads}{mode}.json"));
+        let st = Command::new(env!("CARGO_BIN_EXE_tosim"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "unit",
+                "sim",
+                "--kind",
+                "mul",
+                "--arch",
+                "wallace",
+                "--width",
+                "8",
+                "--count",
+                "100000",
+                "--per-net",
+            ])
+            .args(["--mode", mode, "--json"])
+            .arg(&out)
+            .status()
+            .expect("run tosim");
+        assert!(st.success());
+        std::fs::read_to_string(out).unwrap()
+    };
+    for mode in ["zero", "glitch"] {
+        let one = run("1", mode);
+        assert!(one.contains("\"switching_tos\""));
+        assert_eq!(one, run("2", mode), "mode {mode}");
+    }
+}
+
+/// The report's totals are the per-net sums: switching TOs = Σ toggles × gate load.
+#[test]
+fn report_adds_up() {
+    let n = unit(Kind::Add, Arch::Sklansky, 8);
+    let models = textbook(&n);
+    let p = Program::compile(&n, &models).unwrap();
+    let s = Generated::uniform(&widths(&n), 3000, 5);
+    let act = run_zero_delay(&p, &s, &Options::default());
+    let r = Report::new(&p, &act, true);
+    let nets = r.nets.as_ref().unwrap();
+    let per_net: u64 = nets.iter().map(|x| x.toggles * x.gate_load as u64).sum();
+    // Internal nodes not folded into a net add their own share.
+    let internal: u64 = (p.net_count()..p.slots()).map(|i| act.toggles[i] * p.gate_load(i) as u64).sum();
+    assert_eq!(r.switching_tos, per_net + internal);
+    assert_eq!(r.net_toggles, nets.iter().map(|x| x.toggles).sum::<u64>());
+    assert_eq!(r.per_type.values().map(|t| t.switching_tos).sum::<u64>(), r.switching_tos);
+    assert_eq!(r.static_tos, r.transistors * 3000);
+}
