@@ -1,6 +1,7 @@
 //! End-to-end and cross-check tests: one binary, one module per area.
 
 mod cells;
+mod float;
 mod netlist;
 mod nn;
 mod sim;

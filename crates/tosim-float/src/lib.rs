@@ -129,7 +129,9 @@ impl Format {
     /// `v as f32`, then `half`'s `from_f32` for the 16-bit formats.
     ///
     /// Correctly rounded for the result of one `+ − × ÷ √` on operands of
-    /// this format computed in `f64`, and for integers up to 2^53: rounding
+    /// this format computed in `f64` (not for arbitrary `f64` values: a
+    /// 32-bit integer can become a tie in `f32` and then round the wrong way;
+    /// [`reference`] rounds integers itself, see `round_int`): rounding
     /// twice, through a format of at least 2p + 2 bits, is innocuous for these
     /// operations (Figueroa 1995), and 53 ≥ 2·24 + 2, 24 ≥ 2·11 + 2.
     /// (`half`'s `from_f64` is not used: it drops the low 32 bits of the
@@ -504,6 +506,27 @@ fn sext(x: u128, w: u32) -> i64 {
     ((x as u64) << s) as i64 >> s
 }
 
+/// `v` rounded to `f.mbits() + 1` significant bits, nearest even, in integer
+/// arithmetic (exactly representable afterwards, so a further conversion
+/// does not round again).
+fn round_int(v: i64, f: Format) -> i64 {
+    let p = f.mbits() + 1;
+    let m = v.unsigned_abs();
+    let len = 64 - m.leading_zeros();
+    if len <= p {
+        return v;
+    }
+    let k = len - p;
+    let (q, rem, half) = (m >> k, m & ((1 << k) - 1), 1u64 << (k - 1));
+    let q = if rem > half || (rem == half && q & 1 == 1) { q + 1 } else { q };
+    let r = (q << k) as i64;
+    if v < 0 {
+        -r
+    } else {
+        r
+    }
+}
+
 /// What the unit `spec` must output for `inputs` (one value per input port),
 /// from Rust's `f32` arithmetic for binary32 and `f64` arithmetic rounded
 /// once by the `half` crate for binary16 and bfloat16 (see [`Format::round`]).
@@ -570,7 +593,7 @@ pub fn reference(spec: &FloatSpec, inputs: &[u128]) -> Result<Vec<u128>, FloatEr
         }
         FloatKind::IntToFloat => {
             let v = sext(x[0], spec.int_width);
-            vec![if f == Format::Binary32 { (v as f32).to_bits() as u128 } else { f.round(v as f64) }]
+            vec![if f == Format::Binary32 { (v as f32).to_bits() as u128 } else { f.round(round_int(v, f) as f64) }]
         }
         FloatKind::FloatToInt => {
             let v = fl(x[0]);

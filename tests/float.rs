@@ -1,0 +1,276 @@
+//! Floating-point units (tosim-float): bit-exact agreement with Rust's `f32`
+//! and with `f64` arithmetic rounded by the `half` crate, on a fixed edge-case
+//! set, structured random pairs and, for 16-bit unary operations, every input.
+//!
+//! The random count per unit and format is `TOSIM_FLOAT_PAIRS` (default
+//! 20,000); the documented large run is
+//! `TOSIM_FLOAT_PAIRS=1000000 cargo test --release --test tests float::`.
+
+use tosim_float::{generate, reference, Batch, FloatKind, FloatSpec, Format};
+use tosim_units::Arch;
+
+fn pairs() -> usize {
+    std::env::var("TOSIM_FLOAT_PAIRS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000)
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut x = self.0;
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn bits(f: Format, s: u128, e: u128, m: u128) -> u128 {
+    (s << (f.width() - 1)) | (e << f.mbits()) | (m & ((1 << f.mbits()) - 1))
+}
+
+/// Zeros, subnormals, the normal boundary, values around 1 and 2, max finite,
+/// infinities, quiet and signalling NaNs, each with both signs.
+fn edges(f: Format) -> Vec<u128> {
+    let emax = (1u128 << f.ebits()) - 1;
+    let mmax = (1u128 << f.mbits()) - 1;
+    let bias = f.bias() as u128;
+    let mut v = Vec::new();
+    for s in 0..2 {
+        for (e, m) in [
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (0, mmax),
+            (0, mmax >> 1),
+            (1, 0),
+            (1, 1),
+            (2, 0),
+            (bias, 0),
+            (bias, 1),
+            (bias, mmax),
+            (bias, 1 << (f.mbits() - 1)),
+            (bias + 1, 0),
+            (bias - 1, mmax),
+            (emax - 1, mmax),
+            (emax - 1, 0),
+            (emax, 0),
+            (emax, 1 << (f.mbits() - 1)),
+            (emax, 1),
+        ] {
+            v.push(bits(f, s, e, m));
+        }
+    }
+    v
+}
+
+/// Random operand pairs from several distributions: uniform bit patterns;
+/// `b`'s exponent within ±3 of `a`'s (cancellation, carries, ties in
+/// addition); few significant bits (exact ties and exact results); exponent
+/// sums near the overflow and underflow boundaries (products and quotients
+/// that overflow, underflow or become subnormal).
+fn random_pairs(f: Format, n: usize, seed: u64) -> Vec<Vec<u128>> {
+    let mut r = Rng(seed);
+    let w = f.width();
+    let emax = (1u64 << f.ebits()) - 1;
+    let bias = f.bias() as i64;
+    let mask = (1u128 << w) - 1;
+    (0..n)
+        .map(|i| {
+            let a = r.next() as u128 & mask;
+            let b = r.next() as u128 & mask;
+            match i % 4 {
+                0 => vec![a, b],
+                1 => {
+                    let ea = (a >> f.mbits()) as u64 & emax;
+                    let eb = (ea as i64 + r.below(7) as i64 - 3).clamp(0, emax as i64) as u128;
+                    vec![a, bits(f, b >> (w - 1), eb, b)]
+                }
+                2 => {
+                    let keep = r.below(f.mbits() as u64 + 1) as u32;
+                    let cut = |x: u128| x & !((1u128 << (f.mbits() - keep.min(f.mbits()))) - 1);
+                    vec![cut(a), cut(b)]
+                }
+                _ => {
+                    // ea + eb − bias within ±(p + 2) of 0 or of emax.
+                    let ea = r.below(emax) as i64;
+                    let p = f.mbits() as i64 + 1;
+                    let target =
+                        if r.below(2) == 0 { 0 } else { emax as i64 } + r.below(2 * p as u64 + 5) as i64 - p - 2;
+                    let eb = (target + bias - ea).clamp(0, emax as i64 - 1);
+                    vec![bits(f, a >> (w - 1), ea as u128, a), bits(f, b >> (w - 1), eb as u128, b)]
+                }
+            }
+        })
+        .collect()
+}
+
+/// Runs `ops` through `spec`'s netlist and compares with [`reference`];
+/// also cross-checks the first operations with the scalar evaluator.
+fn check(spec: &FloatSpec, ops: &[Vec<u128>]) {
+    let n = generate(spec).unwrap();
+    let got = Batch::new(&n).unwrap().eval(ops);
+    for op in ops.iter().take(50) {
+        assert_eq!(tosim_netlist::eval(&n, op), Batch::new(&n).unwrap().eval_one(op), "batch vs scalar {op:x?}");
+    }
+    let mut bad = Vec::new();
+    for (op, g) in ops.iter().zip(&got) {
+        let want = reference(spec, op).unwrap();
+        if &want != g {
+            bad.push(format!("{op:x?}: got {g:x?}, want {want:x?}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{}: {} of {} wrong, e.g. {:?}",
+        spec.design_name(),
+        bad.len(),
+        ops.len(),
+        &bad[..bad.len().min(8)]
+    );
+}
+
+fn binary_ops(f: Format, seed: u64) -> Vec<Vec<u128>> {
+    let e = edges(f);
+    let mut ops: Vec<Vec<u128>> = e.iter().flat_map(|&a| e.iter().map(move |&b| vec![a, b])).collect();
+    // Exact ties: 1 + half an ulp, 1 + 3 half-ulps, and their negatives, added to 1.
+    let one = bits(f, 0, f.bias() as u128, 0);
+    let half_ulp = bits(f, 0, f.bias() as u128 - f.mbits() as u128 - 1, 0);
+    let three_half = bits(f, 0, f.bias() as u128 - f.mbits() as u128, 1 << (f.mbits() - 1));
+    for x in [half_ulp, three_half] {
+        ops.push(vec![one, x]);
+        ops.push(vec![one | 1, x]);
+        ops.push(vec![x, one]);
+    }
+    ops.extend(random_pairs(f, pairs(), seed));
+    ops
+}
+
+#[test]
+fn add_sub_mul_are_bit_exact() {
+    for (i, &f) in Format::ALL.iter().enumerate() {
+        let ops = binary_ops(f, 1 + i as u64);
+        for k in [FloatKind::Add, FloatKind::Sub, FloatKind::Mul] {
+            check(&FloatSpec::new(k, f), &ops);
+        }
+    }
+}
+
+#[test]
+fn div_cmp_min_max_are_bit_exact() {
+    for (i, &f) in Format::ALL.iter().enumerate() {
+        let ops = binary_ops(f, 11 + i as u64);
+        for k in [FloatKind::Div, FloatKind::Cmp, FloatKind::Min, FloatKind::Max] {
+            check(&FloatSpec::new(k, f), &ops);
+        }
+    }
+}
+
+#[test]
+fn inner_architectures_agree() {
+    // Other adders, multipliers and roots: same results on a smaller set.
+    let f = Format::Binary16;
+    let ops = binary_ops(f, 21)[..3000].to_vec();
+    for adder in [Arch::Ripple, Arch::BrentKung, Arch::CarrySelect] {
+        for mul in [Arch::Array, Arch::Wallace, Arch::Booth] {
+            check(&FloatSpec::new(FloatKind::Mul, f).with_adder(adder).with_multiplier(mul), &ops);
+        }
+        check(&FloatSpec::new(FloatKind::Add, f).with_adder(adder), &ops);
+        check(&FloatSpec::new(FloatKind::Div, f).with_adder(adder), &ops);
+    }
+    let all: Vec<Vec<u128>> = (0..1u128 << 16).step_by(7).map(|x| vec![x]).collect();
+    check(&FloatSpec::new(FloatKind::Sqrt, f).with_root(Arch::Restoring), &all);
+}
+
+#[test]
+fn unary_16_bit_operations_are_exhaustively_exact() {
+    let all: Vec<Vec<u128>> = (0..1u128 << 16).map(|x| vec![x]).collect();
+    for f in [Format::Binary16, Format::Bfloat16] {
+        check(&FloatSpec::new(FloatKind::Sqrt, f), &all);
+        for w in [8, 16, 32] {
+            check(&FloatSpec::new(FloatKind::FloatToInt, f).with_int_width(w), &all);
+        }
+        let i16s: Vec<Vec<u128>> = (0..1u128 << 16).map(|x| vec![x]).collect();
+        check(&FloatSpec::new(FloatKind::IntToFloat, f).with_int_width(16), &i16s);
+    }
+}
+
+#[test]
+fn binary32_unary_and_conversions_are_exact() {
+    let f = Format::Binary32;
+    let mut r = Rng(31);
+    let mut ops: Vec<Vec<u128>> = edges(f).into_iter().map(|x| vec![x]).collect();
+    ops.extend((0..pairs()).map(|_| vec![r.next() as u128 & 0xffff_ffff]));
+    // Values around the integer range limits and halfway points of ftoi.
+    for k in 0..40u128 {
+        for s in 0..2 {
+            ops.push(vec![bits(f, s, 127 + k, 0)]);
+            ops.push(vec![bits(f, s, 127 + k, (1 << 22) | 1)]);
+            ops.push(vec![bits(f, s, 127 + k, 1 << 22)]);
+            ops.push(vec![bits(f, s, 127 + k, (1 << 23) - 1)]);
+        }
+    }
+    check(&FloatSpec::new(FloatKind::Sqrt, f), &ops);
+    for w in [8, 16, 32] {
+        check(&FloatSpec::new(FloatKind::FloatToInt, f).with_int_width(w), &ops);
+    }
+    let ints: Vec<Vec<u128>> = (0..pairs())
+        .map(|i| {
+            let x = r.next() as u128 & 0xffff_ffff;
+            // Also short integers (exact) and long ones with ties.
+            vec![if i % 3 == 0 { x >> r.below(32) } else { x }]
+        })
+        .chain(
+            [0u128, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x0100_0001, 0x0100_0003, 0x7fff_ffc0].map(|x| vec![x]),
+        )
+        .collect();
+    for g in Format::ALL {
+        check(&FloatSpec::new(FloatKind::IntToFloat, *g).with_int_width(32), &ints);
+    }
+    let small: Vec<Vec<u128>> = (0..256u128).map(|x| vec![x]).collect();
+    for g in Format::ALL {
+        check(&FloatSpec::new(FloatKind::IntToFloat, *g).with_int_width(8), &small);
+    }
+    let i16s: Vec<Vec<u128>> = (0..1u128 << 16).map(|x| vec![x]).collect();
+    check(&FloatSpec::new(FloatKind::IntToFloat, f).with_int_width(16), &i16s);
+}
+
+#[test]
+fn hand_derived_cases() {
+    // binary32: 1.0 = 0x3f800000, 2^-24 = 0x33800000 is half an ulp of 1.0:
+    // 1 + 2^-24 is a tie between 1 and 1 + 2^-23 and rounds to the even 1.0;
+    // (1 + 2^-23) + 2^-24 rounds up to the even 1 + 2^-22 = 0x3f800002.
+    let add = generate(&FloatSpec::new(FloatKind::Add, Format::Binary32)).unwrap();
+    assert_eq!(tosim_netlist::eval(&add, &[0x3f80_0000, 0x3380_0000]), vec![0x3f80_0000]);
+    assert_eq!(tosim_netlist::eval(&add, &[0x3f80_0001, 0x3380_0000]), vec![0x3f80_0002]);
+    // +0 + −0 = +0, −0 + −0 = −0, ∞ + −∞ = canonical NaN.
+    assert_eq!(tosim_netlist::eval(&add, &[0, 0x8000_0000]), vec![0]);
+    assert_eq!(tosim_netlist::eval(&add, &[0x8000_0000, 0x8000_0000]), vec![0x8000_0000]);
+    assert_eq!(tosim_netlist::eval(&add, &[0x7f80_0000, 0xff80_0000]), vec![0x7fc0_0000]);
+    // binary16: smallest subnormal 2^-24 = 0x0001 times 0.5 = 2^-25 is a tie
+    // between 0 and 2^-24: rounds to even, +0; times 0.75 rounds up to 0x0001.
+    let mul = generate(&FloatSpec::new(FloatKind::Mul, Format::Binary16)).unwrap();
+    assert_eq!(tosim_netlist::eval(&mul, &[0x0001, 0x3800]), vec![0x0000]);
+    assert_eq!(tosim_netlist::eval(&mul, &[0x0001, 0x3a00]), vec![0x0001]);
+    // Max finite 65504 = 0x7bff times 2 overflows to +∞ = 0x7c00.
+    assert_eq!(tosim_netlist::eval(&mul, &[0x7bff, 0x4000]), vec![0x7c00]);
+}
+
+#[test]
+fn transistor_counts_bind_to_the_textbook_library() {
+    let lib = tosim_netlist::library::Library::textbook().unwrap();
+    let count = |spec: &FloatSpec| -> u64 {
+        let n = generate(spec).unwrap();
+        let models = lib.bind(&n).unwrap();
+        n.cells().map(|c| models[n.cell_type_id(c).index()].transistors() as u64).sum()
+    };
+    // A binary32 unit has more transistors than its binary16 counterpart, and
+    // fmul more than fadd at binary32 (a 24×24 multiplier array inside).
+    let a16 = count(&FloatSpec::new(FloatKind::Add, Format::Binary16));
+    let a32 = count(&FloatSpec::new(FloatKind::Add, Format::Binary32));
+    let m32 = count(&FloatSpec::new(FloatKind::Mul, Format::Binary32));
+    assert!(a16 < a32 && a32 < m32, "{a16} {a32} {m32}");
+}
