@@ -300,6 +300,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         false
     };
     let mut inputs: Vec<String> = Vec::new();
+    let mut input_nodes: Vec<usize> = Vec::new();
     let mut outputs: Vec<(String, usize)> = Vec::new();
     for (i, p) in sub.pins.iter().enumerate() {
         let Some(&n) = index.get(&p.to_ascii_uppercase()) else { continue };
@@ -318,6 +319,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         } else {
             nodes[n].role = Role::Input(inputs.len());
             inputs.push(p.clone());
+            input_nodes.push(n);
         }
     }
     let is_source = |n: &Node| !matches!(n.role, Role::Other);
@@ -541,8 +543,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         .ok_or_else(|| unsupported(UnsupportedKind::TooManyInputs, format!("{n_in} inputs")))?;
     let mut signals: Vec<Signal> = Vec::new();
     let mut signal_of: Vec<Option<usize>> = vec![None; nodes.len()];
-    for (i, name) in inputs.iter().enumerate() {
-        let n = index[&name.to_ascii_uppercase()];
+    for (i, (name, &n)) in inputs.iter().zip(&input_nodes).enumerate() {
         signal_of[n] = Some(signals.len());
         signals.push(Signal {
             name: name.clone(),
@@ -1095,5 +1096,164 @@ MN4 QB Q VSS VSS nmos
         assert!(cell(text).is_err());
         let cfg = Config::default().with_supply("VCC").with_ground("GROUND");
         assert_eq!(cell_cfg(text, &cfg).unwrap().functions[0].bits(), 0b01);
+    }
+
+    /// Random transistor soups over a few nodes: the analysis returns a model
+    /// or an error, never panics, and any model it returns is consistent.
+    #[test]
+    fn random_netlists_never_panic() {
+        let nodes = ["A", "B", "C", "Y", "Z", "n1", "n2", "n3", "VDD", "VSS"];
+        let mut x = 0x2545f4914f6cdd1du64;
+        let mut next = |k: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % k as u64) as usize
+        };
+        let (mut ok, mut err) = (0, 0);
+        for _ in 0..3000 {
+            let mut text = String::from(".subckt R A B C Y Z VDD VSS\n");
+            for t in 0..1 + next(10) {
+                let model = if next(2) == 0 { "nmos" } else { "pmos" };
+                let (d, g, s) = (nodes[next(10)], nodes[next(10)], nodes[next(10)]);
+                text.push_str(&format!("M{t} {d} {g} {s} VSS {model}\n"));
+            }
+            text.push_str(".ends\n");
+            match cell(&text) {
+                Ok(m) => {
+                    ok += 1;
+                    assert_eq!(m.transistors() as usize, text.lines().filter(|l| l.starts_with('M')).count());
+                    assert_eq!(m.functions.len(), m.outputs.len());
+                    for (si, st) in m.stages.iter().enumerate() {
+                        for &g in &st.gate_inputs {
+                            // Gate inputs come from inputs or earlier stages.
+                            assert!(m.signals[g].stage.map_or(true, |s| s < si), "{text}");
+                        }
+                    }
+                }
+                Err(_) => err += 1,
+            }
+        }
+        // Both outcomes occur (the generator is not degenerate).
+        assert!(ok > 10 && err > 100, "ok {ok}, err {err}");
+    }
+
+    /// A series-parallel expression over literals.
+    enum Sp {
+        Lit(usize, bool),
+        And(Box<Sp>, Box<Sp>),
+        Or(Box<Sp>, Box<Sp>),
+    }
+
+    impl Sp {
+        /// Longest series chain of the network (`p`: of the dual network).
+        fn stack(&self, p: bool) -> u32 {
+            match (self, p) {
+                (Sp::Lit(..), _) => 1,
+                (Sp::And(a, b), false) | (Sp::Or(a, b), true) => a.stack(p) + b.stack(p),
+                (Sp::And(a, b), true) | (Sp::Or(a, b), false) => a.stack(p).max(b.stack(p)),
+            }
+        }
+
+        fn negates(&self) -> bool {
+            match self {
+                Sp::Lit(_, neg) => *neg,
+                Sp::And(a, b) | Sp::Or(a, b) => a.negates() || b.negates(),
+            }
+        }
+
+        fn eval(&self, row: u32) -> bool {
+            match self {
+                Sp::Lit(i, neg) => (row >> i & 1 == 1) != *neg,
+                Sp::And(a, b) => a.eval(row) && b.eval(row),
+                Sp::Or(a, b) => a.eval(row) || b.eval(row),
+            }
+        }
+
+        /// Emits the network between `top` and `bot` that conducts when the
+        /// expression is true (`p`: when its dual, over p devices, conducts).
+        fn emit(&self, top: &str, bot: &str, p: bool, out: &mut String, fresh: &mut usize) {
+            let gate = |i: usize, neg: bool| {
+                let pin = ["A", "B", "C", "D"][i];
+                if neg {
+                    format!("{pin}n")
+                } else {
+                    pin.to_string()
+                }
+            };
+            match (self, p) {
+                (Sp::Lit(i, neg), false) => {
+                    out.push_str(&format!("MN{fresh} {top} {} {bot} VSS nmos\n", gate(*i, *neg)))
+                }
+                (Sp::Lit(i, neg), true) => {
+                    out.push_str(&format!("MP{fresh} {top} {} {bot} VDD pmos\n", gate(*i, *neg)))
+                }
+                // n: AND in series, OR in parallel; p (dual): the other way round.
+                (Sp::And(a, b), false) | (Sp::Or(a, b), true) => {
+                    *fresh += 1;
+                    let mid = format!("x{fresh}");
+                    a.emit(top, &mid, p, out, fresh);
+                    *fresh += 1;
+                    b.emit(&mid, bot, p, out, fresh);
+                }
+                (Sp::And(a, b), true) | (Sp::Or(a, b), false) => {
+                    *fresh += 1;
+                    a.emit(top, bot, p, out, fresh);
+                    *fresh += 1;
+                    b.emit(top, bot, p, out, fresh);
+                }
+            }
+            *fresh += 1;
+        }
+    }
+
+    /// Random complementary gates Y = !E (E series-parallel over A..D and
+    /// their complements from input inverters), optionally with an output
+    /// inverter: the analysis must find exactly the function of E.
+    #[test]
+    fn random_complementary_gates_compute_their_expression() {
+        let mut x = 0x853c49e6748fea9bu64;
+        let mut next = |k: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % k
+        };
+        fn gen(depth: u32, next: &mut dyn FnMut(u64) -> u64) -> Sp {
+            if depth == 0 || next(3) == 0 {
+                return Sp::Lit(next(4) as usize, next(4) == 0);
+            }
+            let (a, b) = (Box::new(gen(depth - 1, next)), Box::new(gen(depth - 1, next)));
+            if next(2) == 0 {
+                Sp::And(a, b)
+            } else {
+                Sp::Or(a, b)
+            }
+        }
+        for _ in 0..400 {
+            let e = gen(3, &mut next);
+            let buffered = next(2) == 0;
+            let mut body = String::new();
+            for pin in ["A", "B", "C", "D"] {
+                body.push_str(&format!("MPI{pin} {pin}n {pin} VDD VDD pmos\nMNI{pin} {pin}n {pin} VSS VSS nmos\n"));
+            }
+            let core = if buffered { "yn" } else { "Y" };
+            let mut fresh = 0;
+            e.emit(core, "VSS", false, &mut body, &mut fresh);
+            e.emit("VDD", core, true, &mut body, &mut fresh);
+            if buffered {
+                body.push_str("MPO Y yn VDD VDD pmos\nMNO Y yn VSS VSS nmos\n");
+            }
+            let text = format!(".subckt G A B C D Y VDD VSS\n{body}.ends\n");
+            let m = cell(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
+            let want = TruthTable::from_fn(4, |r| e.eval(r) == buffered).unwrap();
+            assert_eq!(m.functions[0], want, "{text}");
+            // Depth: the core stage is 1, or 2 behind an input inverter whose
+            // output it uses; an output inverter adds 1.
+            assert_eq!(m.depth(), 1 + u32::from(e.negates()) + u32::from(buffered), "{text}");
+            assert_eq!(m.nmos, m.pmos);
+            let st = m.stages.iter().find(|st| st.outputs.iter().any(|&o| m.signals[o].name == core)).unwrap();
+            assert_eq!((st.n_stack, st.p_stack), (e.stack(false), e.stack(true)), "{text}");
+        }
     }
 }
