@@ -33,6 +33,14 @@ enum Command {
     Table(cmd::sim::TableArgs),
     /// Run a trained network on gate-level units, neuron by neuron, and count TOs.
     Net(cmd::net::NetArgs),
+    /// Transistor-level ngspice decks of units bound to foundry cells.
+    #[command(subcommand)]
+    Spice(cmd::spice::SpiceCmd),
+    /// Validate TO counts against an external truth (ngspice energy).
+    #[command(subcommand)]
+    Validate(cmd::spice::ValidateCmd),
+    /// Fit measured energy on report fields (TOs, FLOPs, static TOs): E = a·x + b, cross-validated.
+    Fit(cmd::spice::FitArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,5 +76,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Compare(a) => cmd::sim::compare(a),
         Command::Table(a) => cmd::sim::table(a),
         Command::Net(a) => cmd::net::run(a),
+        Command::Spice(cmd::spice::SpiceCmd::Export(a)) => cmd::spice::export(a),
+        Command::Validate(cmd::spice::ValidateCmd::Spice(a)) => cmd::spice::validate(a),
+        Command::Fit(a) => cmd::spice::fit(a),
     }
 }

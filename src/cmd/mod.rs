@@ -4,4 +4,5 @@ pub mod cells;
 pub mod net;
 pub mod netlist;
 pub mod sim;
+pub mod spice;
 pub mod units;
