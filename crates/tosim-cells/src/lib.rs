@@ -1,12 +1,21 @@
 //! Transistor-level CMOS cells for tosim.
 //!
-//! A cell starts as a SPICE subcircuit of MOSFETs. [`parse_spice`] reads the
-//! text into [`Subckt`]s; [`analyze`] resolves every node through the
-//! conducting transistor paths for every input combination and returns a
-//! [`CellModel`]: the Boolean function of each output and of each internal
-//! node that drives a gate, the transistor count, the gate load of every
-//! signal and the stage structure. Every transistor count tosim reports comes
-//! from here; none is typed into Rust code.
+//! A cell starts as a SPICE subcircuit of MOSFETs. [`parse_spice`] (or
+//! [`read_spice_file`]) reads the text into [`Subckt`]s: `M…` cards, or `X…`
+//! cards whose model name matches a MOSFET pattern (SKY130's extracted
+//! netlists), with sizes in µm; SPICE and CDL files both work. [`analyze`]
+//! resolves every node through the conducting transistor paths for every
+//! input combination and returns a [`CellModel`]: the Boolean function of each
+//! output and of each internal node that drives a gate, the transistor count,
+//! the gate load of every signal and the stage structure. Every transistor
+//! count tosim reports comes from here; none is typed into Rust code.
+//!
+//! Errors are typed. [`SpiceError`] names the file and line of malformed text.
+//! [`AnalysisError`] separates malformed circuits (a node that fights or
+//! floats, with the cell, node and input combination) from cells that are well
+//! formed but not combinational static logic — sequential, tristate, analog,
+//! hierarchical or with more than [`MAX_INPUTS`] inputs — which are
+//! [`AnalysisError::Unsupported`] with a reason ([`AnalysisError::is_unsupported`]).
 //!
 //! ```
 //! use tosim_cells::{parse_spice, analyze, Config};
@@ -21,6 +30,11 @@
 //! let inv = analyze(&subckts[0], &cfg).unwrap();
 //! assert_eq!(inv.transistors(), 2);
 //! assert_eq!(inv.functions[0].bits(), 0b01); // Y = !A
+//! assert_eq!(inv.functions[0].expression(&["A"]), "!A");
+//! // A drives two gates: 2 µm × 0.15 µm + 1 µm × 0.15 µm = 0.45 µm².
+//! let a = inv.input_signal(0).unwrap();
+//! assert_eq!(a.gate_count, 2);
+//! assert!((a.gate_area - 0.45).abs() < 1e-9);
 //! ```
 
 mod analysis;

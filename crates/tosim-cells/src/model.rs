@@ -40,19 +40,28 @@ pub struct Signal {
 
 /// One CMOS stage: a channel-connected group of transistors between the rails,
 /// its gate-driving signals and the nodes it restores.
+///
+/// Channel-connected components are split at the rails and the input pins, so
+/// a transmission gate belongs to the stage of the node it drives. Components
+/// that gate each other in a loop which settles for every input combination
+/// (level shifters, some pass-transistor cells) form one stage; such a stage's
+/// own nodes also gate its transistors, and `gate_inputs` lists only the
+/// signals that come from outside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
     /// Indices into [`CellModel::signals`] of the signals on this stage's gates.
     pub gate_inputs: Vec<usize>,
     /// Indices into [`CellModel::signals`] of the nodes this stage drives.
     pub outputs: Vec<usize>,
-    /// Transistors in the stage (n, p).
+    /// n-channel transistors in the stage.
     pub nmos: u32,
     /// p-channel transistors in the stage.
     pub pmos: u32,
-    /// Longest series chain of n transistors from an output to ground.
+    /// Longest series chain of n transistors from an output of the stage to
+    /// ground (parallel devices count once; 0 when no n path reaches ground).
     pub n_stack: u32,
-    /// Longest series chain of p transistors from an output to supply.
+    /// Longest series chain of p transistors from an output of the stage to
+    /// supply (parallel devices count once; 0 when no p path reaches supply).
     pub p_stack: u32,
     /// Sum of W/L of the stage's nmos devices (1 per device when unsized).
     pub n_strength: f64,
@@ -84,7 +93,8 @@ pub struct CellModel {
     /// Every input, every gate-driving internal node and every output.
     /// Inputs come first in pin order; the rest in stage order.
     pub signals: Vec<Signal>,
-    /// Stages in topological order (a stage only reads signals of earlier stages or inputs).
+    /// Stages in topological order: a stage's `gate_inputs` are inputs or
+    /// signals of earlier stages.
     pub stages: Vec<Stage>,
 }
 
