@@ -231,3 +231,28 @@ fn bad_data_is_an_error() {
     let (_, s) = err_string(DataSet::from_arrays(&net, &x2, Some(&x2)));
     assert!(s.contains("labels must have shape"), "{s}");
 }
+
+/// Gate-level units compute the same bits as the integer reference, layer by
+/// layer, on the first `n` samples of the shipped data.
+fn gate_agrees(fmt: IntFormat, n: usize) -> Vec<tosim_nn::LayerRun> {
+    let (net, data) = digits();
+    let q = QuantNet::new(&net, fmt, &data.x).unwrap();
+    let x: Vec<Vec<i64>> = (0..n).map(|i| q.quantise_input(data.sample(i))).collect();
+    let g = tosim_nn::GateNet::new(q.clone(), tosim_nn::Profile::default_profile().unwrap()).unwrap();
+    let runs = g.run(&x, &|_, _, _| {});
+    for (s, xs) in x.iter().enumerate() {
+        let want = q.infer(xs);
+        for (l, run) in runs.iter().enumerate() {
+            assert_eq!(run.sample_outputs(s), want.layers[l], "{} sample {s} layer {l}", fmt.name());
+        }
+    }
+    runs
+}
+
+#[test]
+fn gate_level_agrees_int8() {
+    let runs = gate_agrees(IntFormat::Int8, 12);
+    for r in &runs {
+        eprintln!("{} {:?}", r.name, r.by_primitive());
+    }
+}

@@ -1,12 +1,253 @@
-//! `tosim net`.
+//! `tosim net`: a trained network on gate-level units, neuron by neuron.
 
-use anyhow::{bail, Result};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use tosim_nn::{
+    load_onnx, DataSet, GateNet, IntFormat, NetReport, Primitive, Profile, QuantNet, RunContext, SampleStats,
+};
+
+const DEFAULT_MODEL: &str = "circuits/models/digits_mlp.onnx";
+const DEFAULT_DATA: &str = "circuits/models/digits_test_x.npy";
+const DEFAULT_LABELS: &str = "circuits/models/digits_test_y.npy";
 
 /// Arguments of `tosim net`.
 #[derive(clap::Args, Debug)]
-pub struct NetArgs {}
+pub struct NetArgs {
+    /// ONNX model (default: the shipped digits MLP, circuits/models/digits_mlp.onnx).
+    pub model: Option<PathBuf>,
+    /// Inputs as .npy, one sample per row (default with the default model: the digits test split).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Integer class labels as .npy (default with the default data: the digits test labels).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Number format: int8 or int16.
+    #[arg(long, default_value = "int8")]
+    pub format: String,
+    /// Hardware profile (TOML; default: circuits/profiles/default.toml, embedded).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Run only the first N samples (scales are still calibrated on the whole data file).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Write the report as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write one CSV row per layer (and per neuron with --per-neuron).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Report every neuron.
+    #[arg(long)]
+    pub per_neuron: bool,
+}
+
+fn existing(p: PathBuf, what: &str, default: bool) -> Result<PathBuf> {
+    if p.exists() {
+        return Ok(p);
+    }
+    if default {
+        bail!(
+            "the default {what} {} was not found relative to the current directory {}: \
+             run from the repository root or name the file",
+            p.display(),
+            std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()
+        );
+    }
+    bail!("{what} {} not found", p.display())
+}
 
 /// Runs `tosim net`.
-pub fn run(_a: NetArgs) -> Result<()> {
-    bail!("tosim net: not implemented yet")
+pub fn run(a: NetArgs) -> Result<()> {
+    let format = IntFormat::parse(&a.format).with_context(|| {
+        format!("--format {}: expected int8 or int16 (floating point is not available yet)", a.format)
+    })?;
+    let model_default = a.model.is_none();
+    let model = existing(a.model.unwrap_or_else(|| DEFAULT_MODEL.into()), "model", model_default)?;
+    let (data, labels) = match (a.data, model_default) {
+        (Some(d), _) => (existing(d, "data file", false)?, a.labels),
+        (None, true) => (
+            existing(DEFAULT_DATA.into(), "data file", true)?,
+            Some(a.labels.map_or_else(|| existing(DEFAULT_LABELS.into(), "labels file", true), Ok)?),
+        ),
+        (None, false) => bail!("--data X.npy is required with a model other than the default"),
+    };
+    let labels = labels.map(|l| existing(l, "labels file", false)).transpose()?;
+    let profile = match &a.profile {
+        Some(p) => Profile::load(p)?,
+        None => Profile::default_profile()?,
+    };
+
+    let net = load_onnx(&model)?;
+    let ds = DataSet::load(&net, &data, labels.as_deref())?;
+    let samples = a.limit.map_or(ds.samples, |l| l.min(ds.samples));
+    if samples == 0 {
+        bail!("--limit 0: nothing to run");
+    }
+    let q = QuantNet::new(&net, format, &ds.x)?;
+    let xq: Vec<Vec<i64>> = (0..samples).map(|i| q.quantise_input(ds.sample(i))).collect();
+    let g = GateNet::new(q, profile)?;
+
+    let start = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let layer_names: Vec<String> = g.qnet.layers.iter().map(|l| l.name.clone()).collect();
+    let last = Mutex::new((usize::MAX, 0usize));
+    let progress = |layer: usize, done: usize, total: usize| {
+        let Ok(mut l) = last.lock() else { return };
+        // Update at most every ~5 % per layer, and always at the end of a layer.
+        let step = (total / 20).max(1);
+        if l.0 == layer && done != total && done < l.1 + step {
+            return;
+        }
+        *l = (layer, done);
+        let msg = format!(
+            "layer {}/{} {}: {done}/{total} neurons, {:.1} s",
+            layer + 1,
+            layer_names.len(),
+            layer_names[layer],
+            start.elapsed().as_secs_f64()
+        );
+        if tty {
+            eprint!("\r{msg}\x1b[K");
+            if done == total {
+                eprintln!();
+            }
+        } else if done == total {
+            eprintln!("{msg}");
+        }
+    };
+    let runs = g.run(&xq, &progress);
+    let elapsed = start.elapsed();
+
+    let ctx = RunContext {
+        model: model.display().to_string(),
+        net: &net,
+        x: &ds.x[..samples * ds.width],
+        xq: &xq,
+        labels: ds.labels.as_deref().map(|l| &l[..samples]),
+        per_neuron: a.per_neuron,
+    };
+    let report = NetReport::build(&ctx, &g, &runs);
+    print_table(&report, elapsed.as_secs_f64());
+    if let Some(p) = &a.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &a.csv {
+        write_csv(p, &report).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if !report.agreement {
+        bail!("gate level and reference disagree on {} of {} samples", report.disagreeing_samples, report.samples);
+    }
+    Ok(())
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".into(), |a| format!("{:.2} %", 100.0 * a))
+}
+
+fn print_table(r: &NetReport, secs: f64) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(
+        o,
+        "model    {}  ({} samples, {}, profile {}, cells {})",
+        r.model, r.samples, r.format, r.profile, r.binding
+    );
+    let _ = writeln!(
+        o,
+        "accuracy {} gate level, {} reference, {} float;  agreement: {}",
+        pct(r.accuracy),
+        pct(r.reference_accuracy),
+        pct(r.float_accuracy),
+        if r.agreement {
+            "yes, every output bit".to_string()
+        } else {
+            format!("NO ({} samples differ)", r.disagreeing_samples)
+        }
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{:<14} {:>7} {:>12} {:>12} {:>16} {:>16} {:>7}  {:>14} {:>14} {:>14}",
+        "layer",
+        "neurons",
+        "MACs",
+        "FLOPs",
+        "static TOs",
+        "switching TOs",
+        "sw/st",
+        "multiply sw",
+        "add sw",
+        "compare sw"
+    );
+    let row = |o: &mut std::io::StdoutLock,
+               name: &str,
+               n: String,
+               macs: u64,
+               flops: u64,
+               st: u64,
+               sw: u64,
+               by: &std::collections::BTreeMap<Primitive, tosim_nn::Counts>| {
+        let p = |k: Primitive| by.get(&k).map_or(0, |c| c.switching_tos);
+        let _ = writeln!(
+            o,
+            "{:<14} {:>7} {:>12} {:>12} {:>16} {:>16} {:>7.3}  {:>14} {:>14} {:>14}",
+            name,
+            n,
+            macs,
+            flops,
+            st,
+            sw,
+            if st == 0 { 0.0 } else { sw as f64 / st as f64 },
+            p(Primitive::Multiply),
+            p(Primitive::Add),
+            p(Primitive::Compare)
+        );
+    };
+    for l in &r.layers {
+        row(&mut o, &l.name, l.neurons.to_string(), l.macs, l.flops, l.static_tos, l.switching_tos, &l.by_primitive);
+    }
+    let t = &r.total;
+    row(&mut o, "total", String::new(), t.macs, t.flops, t.static_tos, t.switching_tos, &t.by_primitive);
+    let s: &SampleStats = &t.per_sample;
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "switching TOs per sample: mean {:.0}, p5 {}, median {}, p95 {} (min {}, max {})",
+        s.mean, s.p5, s.median, s.p95, s.min, s.max
+    );
+    let _ = writeln!(o, "FLOPs: fvcore convention (one per MAC of a linear layer); ptflops would count {}", t.ptflops);
+    let _ = writeln!(o, "gate-level run: {secs:.2} s");
+}
+
+fn write_csv(p: &Path, r: &NetReport) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(p)?);
+    let prims = [Primitive::Multiply, Primitive::Add, Primitive::Compare];
+    write!(f, "layer,neuron,samples,macs,flops,static_tos,switching_tos")?;
+    for k in prims {
+        write!(f, ",{0}_static_tos,{0}_switching_tos", k.name())?;
+    }
+    writeln!(f)?;
+    let by_cols =
+        |f: &mut dyn Write, by: &std::collections::BTreeMap<Primitive, tosim_nn::Counts>| -> std::io::Result<()> {
+            for k in prims {
+                let c = by.get(&k).copied().unwrap_or_default();
+                write!(f, ",{},{}", c.static_tos, c.switching_tos)?;
+            }
+            writeln!(f)
+        };
+    for l in &r.layers {
+        write!(f, "{},,{},{},{},{},{}", l.name, r.samples, l.macs, l.flops, l.static_tos, l.switching_tos)?;
+        by_cols(&mut f, &l.by_primitive)?;
+        for n in l.per_neuron.iter().flatten() {
+            write!(f, "{},{},{},,,{},{}", l.name, n.index, r.samples, n.static_tos, n.switching_tos)?;
+            by_cols(&mut f, &n.by_primitive)?;
+        }
+    }
+    let t = &r.total;
+    write!(f, "total,,{},{},{},{},{}", r.samples, t.macs, t.flops, t.static_tos, t.switching_tos)?;
+    by_cols(&mut f, &t.by_primitive)?;
+    f.flush()
 }

@@ -101,6 +101,9 @@ pub enum NnError {
         /// What was wrong.
         what: String,
     },
+    /// A gate-level unit could not be built.
+    #[error(transparent)]
+    Hardware(#[from] HardwareError),
     /// A hardware profile is malformed or names an unknown architecture.
     #[error("{path}: bad hardware profile: {what}")]
     BadProfile {
@@ -109,6 +112,16 @@ pub enum NnError {
         /// What was wrong.
         what: String,
     },
+}
+
+/// A gate-level unit could not be generated, bound to cells or compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("unit {unit}: {what}")]
+pub struct HardwareError {
+    /// The unit's design name (e.g. `mul_dadda_s8_kogge_stone`).
+    pub unit: String,
+    /// What went wrong (the generator's, binder's or compiler's message).
+    pub what: String,
 }
 
 /// Result with [`NnError`].

@@ -31,16 +31,22 @@
 
 mod data;
 mod error;
+mod gate;
 mod model;
 pub mod npy;
 mod onnx;
+mod profile;
 pub mod proto;
 mod quant;
+mod report;
 pub mod testing;
 
 pub use data::DataSet;
-pub use error::{NnError, Result};
+pub use error::{HardwareError, NnError, Result};
+pub use gate::{Counts, GateNet, HwUnit, LayerRun, LayerUnits, NeuronRun, Primitive};
 pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network};
 pub use npy::{read_npy, NpyArray, NpyData};
 pub use onnx::{load_onnx, parse_onnx};
+pub use profile::{FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
 pub use quant::{IntFormat, QDense, QLayer, QOutput, QuantNet, Requant};
+pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, Totals, UnitReport};

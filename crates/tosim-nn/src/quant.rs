@@ -14,13 +14,21 @@
 //!   (exact 2b-bit signed product), `acc ← acc + p` (A-bit two's complement;
 //!   A = 32 for int8, 48 for int16); then `acc ← acc + b_q`. [`QuantNet::new`]
 //!   proves per neuron that `Σ|w|·Q + |b_q| < 2^(A−1)`, so no sum can overflow.
+//! - **ReLU** is `r = max(acc, 0)` on the accumulator (comparator and selector).
 //! - **Requantisation** to the next layer's scale: the real factor
 //!   `M = s_w·s_x/s_y` is an integer multiplier and a right shift, `M ≈ m / 2^k`,
 //!   `2^(c−2) ≤ m < 2^(c−1)` (c = 16 for int8, 32 for int16), and
-//!   `y = clamp(⌊(acc·m + 2^(k−1)) / 2^k⌋, −Q, Q)`: round half up (towards +∞),
-//!   the shift is arithmetic, the product and the sum are exact (A + c bits).
-//! - **ReLU** is `max(y, 0)` on the requantised b-bit value (the same as ReLU on
-//!   the accumulator: requantisation is monotone and maps 0 to 0).
+//!   `t = ⌊(r·m + 2^(k−1)) / 2^k⌋`: round half up (towards +∞). In gates:
+//!   `P = r·m` on a signed V×V multiplier (V = [`Requant::mul_bits`], the
+//!   smallest width ≥ c that holds every possible `r`, a static bound from the
+//!   weights); `u = P >> (k−1)` (wiring); `t = (u + 1) >> 1` on a (W+1)-bit
+//!   adder (operands `u mod 2^(W+1)` and 1; the shift is wiring), W =
+//!   [`Requant::clamp_bits`], the smallest width in which every `t` and `Q` fit,
+//!   so the truncation is exact. Then `y = min(t, Q)` and, when no ReLU
+//!   precedes, `y = max(y, −Q)`, on W-bit comparator-and-selector (`max`) units
+//!   (`min(a, b) = ¬max(¬a, ¬b)`, the complements taken at the ports and not
+//!   counted). With a ReLU, `t ≥ 0` already and the lower clamp is not computed.
+//!   The result `y ∈ [−Q, Q]` is the next layer's b-bit input.
 //! - **Batch normalisation** right after a dense layer is folded into its weights
 //!   and bias before quantisation.
 //! - **The last dense layer** is not requantised: its accumulators (after the
@@ -112,7 +120,7 @@ impl QDense {
     }
 }
 
-/// Requantisation `y = clamp(⌊(acc·m + 2^(k−1)) / 2^k⌋, −Q, Q)`.
+/// Requantisation `y = clamp(⌊(r·m + 2^(k−1)) / 2^k⌋, −Q, Q)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Requant {
     /// Multiplier m, `2^(c−2) ≤ m < 2^(c−1)`.
@@ -121,14 +129,18 @@ pub struct Requant {
     pub shift: u32,
     /// Output scale `s_y`.
     pub output_scale: f64,
+    /// Width W of the clamp units: `t = ⌊(r·m + 2^(k−1)) / 2^k⌋` and `Q` fit in W signed bits.
+    pub clamp_bits: u32,
+    /// Width of the requantisation multiplier: every `r` and `m` fit in it as signed values.
+    pub mul_bits: u32,
 }
 
 impl Requant {
-    /// Applies the requantisation to one accumulator value.
-    pub fn apply(&self, acc: i64, qmax: i64) -> i64 {
-        let p = i128::from(acc) * i128::from(self.multiplier) + (1i128 << (self.shift - 1));
-        let y = p >> self.shift;
-        y.clamp(-i128::from(qmax), i128::from(qmax)) as i64
+    /// `t = ⌊(r·m + 2^(k−1)) / 2^k⌋` for an A-bit `r` (2A-bit product and sum).
+    pub fn scale(&self, r: i64, acc_bits: u32) -> i64 {
+        let p = i128::from(r) * i128::from(self.multiplier);
+        let p = wrap128(p + (1i128 << (self.shift - 1)), 2 * acc_bits);
+        (p >> self.shift) as i64
     }
 }
 
@@ -268,7 +280,34 @@ impl QuantNet {
                 let os = scale_of(layer_max[g.last], q);
                 let (m, k) = multiplier(acc_scale / os, format.mult_bits(), &g.name)?;
                 in_scale = os;
-                Some(Requant { multiplier: m, shift: k, output_scale: os })
+                // |r| ≤ max over neurons of Σ|w|·Q + |b|, so |t| ≤ ⌈bound·m / 2^k⌉ + 1.
+                let bound: i128 = (0..d.outputs)
+                    .map(|o| {
+                        let s: i128 =
+                            weights[o * d.inputs..(o + 1) * d.inputs].iter().map(|&w| i128::from(w.abs())).sum();
+                        s * i128::from(q) + i128::from(bias[o].abs())
+                    })
+                    .max()
+                    .unwrap_or(0);
+                let tmax = ((bound * i128::from(m)) >> k) + 1;
+                let mut w = format.bits() + 1;
+                while (1i128 << (w - 1)) <= tmax {
+                    w += 1;
+                }
+                let mut mb = format.mult_bits();
+                while (1i128 << (mb - 1)) <= bound {
+                    mb += 1;
+                }
+                if w > 63 || mb > 64 || k < 2 {
+                    return Err(NnError::Quantise {
+                        layer: g.name.clone(),
+                        what: format!(
+                            "requantisation needs {w}-bit clamp units (at most 63), a {mb}-bit multiplier (at most 64) \
+                             and shift {k} (at least 2)"
+                        ),
+                    });
+                }
+                Some(Requant { multiplier: m, shift: k, output_scale: os, clamp_bits: w, mul_bits: mb })
             } else {
                 None
             };
@@ -311,14 +350,17 @@ impl QuantNet {
                         acc = wrap(acc + w * xi, a);
                     }
                     acc = wrap(acc + d.bias[o], a);
-                    let y = match &l.requant {
-                        Some(r) => r.apply(acc, q),
-                        None => acc,
-                    };
-                    if l.relu {
-                        y.max(0)
-                    } else {
-                        y
+                    let r = if l.relu { acc.max(0) } else { acc };
+                    match &l.requant {
+                        None => r,
+                        Some(rq) => {
+                            let y = rq.scale(r, a).min(q);
+                            if l.relu {
+                                y
+                            } else {
+                                y.max(-q)
+                            }
+                        }
                     }
                 })
                 .collect();
@@ -336,6 +378,12 @@ impl QuantNet {
             None => i as i64,
         }
     }
+}
+
+/// `v` as a `bits`-bit two's-complement value (sign-extended back to i128).
+pub(crate) fn wrap128(v: i128, bits: u32) -> i128 {
+    let sh = 128 - bits;
+    (v << sh) >> sh
 }
 
 /// `v` as an A-bit two's-complement value (sign-extended back to i64).

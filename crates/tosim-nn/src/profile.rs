@@ -1,0 +1,133 @@
+//! Hardware profiles: which unit architecture serves each operation, per number
+//! format, and which cell library binds the units (`circuits/profiles/*.toml`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tosim_units::Arch;
+
+use crate::error::{NnError, Result};
+use crate::quant::IntFormat;
+
+/// The default profile, embedded (`circuits/profiles/default.toml`).
+pub const DEFAULT_PROFILE: &str = include_str!("../../../circuits/profiles/default.toml");
+
+/// How ReLU is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReluUnit {
+    /// `max(a, 0)` on the comparator-and-selector (`max`) unit.
+    Max,
+    /// The AND mask `y_i = a_i ∧ ¬a_(n−1)`.
+    Mask,
+}
+
+/// The units serving one number format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatUnits {
+    /// Multiplier architecture (MAC and requantisation multipliers; signed).
+    pub multiply: Arch,
+    /// The multiplier's final carry-propagate adder.
+    pub multiply_final_adder: Option<Arch>,
+    /// Accumulator (and rounding) adder architecture.
+    pub accumulate: Arch,
+    /// Adder architecture inside the comparator-and-selector (`max`) units: ReLU and clamps.
+    pub compare: Arch,
+    /// ReLU implementation.
+    pub relu: ReluUnit,
+}
+
+/// A hardware profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Profile name.
+    pub name: String,
+    /// The file it came from (`None` for the embedded default).
+    pub path: Option<PathBuf>,
+    /// Cell library binding: `textbook`, `sky130_hd` or a binding file path.
+    pub binding: String,
+    /// Units for int8.
+    pub int8: FormatUnits,
+    /// Units for int16.
+    pub int16: FormatUnits,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct UnitsToml {
+    multiply: Option<String>,
+    multiply_final_adder: Option<String>,
+    accumulate: Option<String>,
+    compare: Option<String>,
+    relu: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileToml {
+    name: String,
+    binding: String,
+    units: UnitsToml,
+    int8: Option<UnitsToml>,
+    int16: Option<UnitsToml>,
+}
+
+impl Profile {
+    /// The embedded default profile.
+    pub fn default_profile() -> Result<Profile> {
+        Profile::parse(DEFAULT_PROFILE, Path::new("circuits/profiles/default.toml"), None)
+    }
+
+    /// Reads a profile file.
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|source| NnError::Io { path: path.to_path_buf(), source })?;
+        Profile::parse(&text, path, Some(path.to_path_buf()))
+    }
+
+    /// Parses a profile; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path, file: Option<PathBuf>) -> Result<Profile> {
+        let bad = |what: String| NnError::BadProfile { path: path.to_path_buf(), what };
+        let t: ProfileToml = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let merged = |o: &Option<UnitsToml>| -> Result<FormatUnits> {
+            let o = o.clone().unwrap_or_default();
+            let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+            let arch = |key: &str, v: Option<String>, adder: bool| -> Result<Arch> {
+                let v = v.ok_or_else(|| bad(format!("`{key}` is not set")))?;
+                let a = Arch::from_name(&v).ok_or_else(|| bad(format!("`{key}`: unknown architecture {v:?}")))?;
+                if adder && !a.is_adder() {
+                    return Err(bad(format!("`{key}`: {v:?} is not an adder architecture")));
+                }
+                Ok(a)
+            };
+            let u = &t.units;
+            Ok(FormatUnits {
+                multiply: arch("multiply", pick(&o.multiply, &u.multiply), false)?,
+                multiply_final_adder: match pick(&o.multiply_final_adder, &u.multiply_final_adder) {
+                    None => None,
+                    v => Some(arch("multiply_final_adder", v, true)?),
+                },
+                accumulate: arch("accumulate", pick(&o.accumulate, &u.accumulate), true)?,
+                compare: arch("compare", pick(&o.compare, &u.compare), true)?,
+                relu: match pick(&o.relu, &u.relu).as_deref() {
+                    None | Some("max") => ReluUnit::Max,
+                    Some("mask") => ReluUnit::Mask,
+                    Some(v) => return Err(bad(format!("`relu`: {v:?} is neither \"max\" nor \"mask\""))),
+                },
+            })
+        };
+        Ok(Profile {
+            name: t.name.clone(),
+            path: file,
+            binding: t.binding.clone(),
+            int8: merged(&t.int8)?,
+            int16: merged(&t.int16)?,
+        })
+    }
+
+    /// The units of a format.
+    pub fn units(&self, f: IntFormat) -> &FormatUnits {
+        match f {
+            IntFormat::Int8 => &self.int8,
+            IntFormat::Int16 => &self.int16,
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The report of a network run: per layer and in total, MACs, FLOPs, static and
+//! switching TOs by primitive, the per-sample distribution, accuracy and
+//! agreement. Serialises to the JSON schema documented in `docs/network.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::gate::{Counts, GateNet, LayerRun, Primitive};
+use crate::quant::QuantNet;
+
+/// Distribution of a per-sample quantity. Percentiles are nearest-rank: `pP`
+/// is the smallest value with at least ⌈P/100 · n⌉ samples at or below it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SampleStats {
+    /// Mean.
+    pub mean: f64,
+    /// Minimum.
+    pub min: u64,
+    /// 5th percentile.
+    pub p5: u64,
+    /// Median.
+    pub median: u64,
+    /// 95th percentile.
+    pub p95: u64,
+    /// Maximum.
+    pub max: u64,
+}
+
+impl SampleStats {
+    /// Statistics of `v` (all zeros when empty).
+    pub fn of(v: &[u64]) -> SampleStats {
+        if v.is_empty() {
+            return SampleStats::default();
+        }
+        let mut s = v.to_vec();
+        s.sort_unstable();
+        let n = s.len() as u64;
+        let rank = |p: u64| s[((p * n).div_ceil(100).max(1) - 1) as usize];
+        let sum: u128 = s.iter().map(|&x| u128::from(x)).sum();
+        SampleStats {
+            mean: sum as f64 / n as f64,
+            min: s[0],
+            p5: rank(5),
+            median: rank(50),
+            p95: rank(95),
+            max: s[s.len() - 1],
+        }
+    }
+}
+
+/// One neuron (with `--per-neuron`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeuronReport {
+    /// Index in the layer.
+    pub index: usize,
+    /// Static TOs.
+    pub static_tos: u64,
+    /// Switching TOs.
+    pub switching_tos: u64,
+    /// By primitive.
+    pub by_primitive: BTreeMap<Primitive, Counts>,
+}
+
+/// One layer (a dense layer with what is folded into it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerReport {
+    /// The dense layer's name (ONNX node).
+    pub name: String,
+    /// The float layers computed with it (activation, batch norm, softmax).
+    pub folded: Vec<String>,
+    /// Inputs per neuron.
+    pub inputs: usize,
+    /// Neurons.
+    pub neurons: usize,
+    /// Multiply-accumulates over all samples (inputs × neurons × samples).
+    pub macs: u64,
+    /// FLOPs over all samples, fvcore's convention: one per MAC of a linear
+    /// layer; bias, activations and softmax not counted.
+    pub flops: u64,
+    /// ptflops' count over all samples: inputs × neurons + neurons (bias) per
+    /// linear layer and one per ReLU output, per sample.
+    pub ptflops: u64,
+    /// Static TOs (transistors × operations of every unit).
+    pub static_tos: u64,
+    /// Switching TOs.
+    pub switching_tos: u64,
+    /// Counts by primitive (`multiply`, `add`, `compare`).
+    pub by_primitive: BTreeMap<Primitive, Counts>,
+    /// Switching TOs per sample.
+    pub per_sample: SampleStats,
+    /// Per neuron, on request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_neuron: Option<Vec<NeuronReport>>,
+}
+
+/// Totals over all layers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    /// Multiply-accumulates.
+    pub macs: u64,
+    /// FLOPs (fvcore's convention).
+    pub flops: u64,
+    /// ptflops' count.
+    pub ptflops: u64,
+    /// Static TOs.
+    pub static_tos: u64,
+    /// Switching TOs.
+    pub switching_tos: u64,
+    /// By primitive.
+    pub by_primitive: BTreeMap<Primitive, Counts>,
+    /// Switching TOs per sample.
+    pub per_sample: SampleStats,
+}
+
+/// A unit used by the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitReport {
+    /// Its role.
+    pub primitive: Primitive,
+    /// Transistors (from the bound cell templates).
+    pub transistors: u64,
+    /// Cells.
+    pub cells: usize,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetReport {
+    /// Model file.
+    pub model: String,
+    /// Number format.
+    pub format: String,
+    /// Hardware profile name.
+    pub profile: String,
+    /// Cell library binding.
+    pub binding: String,
+    /// Samples run.
+    pub samples: usize,
+    /// Accuracy of the gate-level outputs against the labels (`null` without labels).
+    pub accuracy: Option<f64>,
+    /// Correctly classified samples (gate level).
+    pub correct: Option<usize>,
+    /// Accuracy of the plain-Rust integer reference.
+    pub reference_accuracy: Option<f64>,
+    /// Accuracy of the float model.
+    pub float_accuracy: Option<f64>,
+    /// True when every output bit of every layer of the gate-level run equals the reference.
+    pub agreement: bool,
+    /// Samples on which some layer's output differs from the reference.
+    pub disagreeing_samples: usize,
+    /// Totals.
+    pub total: Totals,
+    /// Per layer.
+    pub layers: Vec<LayerReport>,
+    /// Units by design name.
+    pub units: BTreeMap<String, UnitReport>,
+}
+
+/// Inputs of [`NetReport::build`] besides the run itself.
+pub struct RunContext<'a> {
+    /// Model file name.
+    pub model: String,
+    /// The float network.
+    pub net: &'a crate::Network,
+    /// Float inputs of the samples run (`samples × width`).
+    pub x: &'a [f32],
+    /// Quantised inputs of the samples run.
+    pub xq: &'a [Vec<i64>],
+    /// Labels of the samples run.
+    pub labels: Option<&'a [i64]>,
+    /// Include per-neuron detail.
+    pub per_neuron: bool,
+}
+
+impl NetReport {
+    /// Builds the report of a gate-level run; compares against the reference.
+    pub fn build(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> NetReport {
+        let q: &QuantNet = &g.qnet;
+        let samples = ctx.xq.len();
+        let s64 = samples as u64;
+        let width = ctx.net.input_width();
+        // Agreement and labels.
+        let mut disagreeing = 0;
+        let (mut gate_ok, mut ref_ok, mut float_ok) = (0usize, 0usize, 0usize);
+        for (s, xs) in ctx.xq.iter().enumerate() {
+            let want = q.infer(xs);
+            let got: Vec<Vec<i64>> = runs.iter().map(|r| r.sample_outputs(s)).collect();
+            if got != want.layers {
+                disagreeing += 1;
+            }
+            if let Some(l) = ctx.labels {
+                let gate_label = match got.last() {
+                    Some(v) => label(q, v),
+                    None => -1,
+                };
+                gate_ok += usize::from(gate_label == l[s]);
+                ref_ok += usize::from(q.label(&want) == l[s]);
+                let f = ctx.net.forward_f32(&ctx.x[s * width..(s + 1) * width]);
+                float_ok += usize::from(ctx.net.label_of(&f) == l[s]);
+            }
+        }
+        let acc = |c: usize| ctx.labels.map(|_| if samples == 0 { 0.0 } else { c as f64 / samples as f64 });
+        let mut layers = Vec::new();
+        let mut total = Totals {
+            macs: 0,
+            flops: 0,
+            ptflops: 0,
+            static_tos: 0,
+            switching_tos: 0,
+            by_primitive: BTreeMap::new(),
+            per_sample: SampleStats::default(),
+        };
+        let mut all_samples = vec![0u64; samples];
+        for (ql, run) in q.layers.iter().zip(runs) {
+            let (k, n) = (ql.dense.inputs as u64, ql.dense.outputs as u64);
+            let by = run.by_primitive();
+            let mut c = Counts::default();
+            for v in by.values() {
+                c += v;
+            }
+            let per = run.per_sample();
+            for (a, b) in all_samples.iter_mut().zip(&per) {
+                *a += b;
+            }
+            let macs = k * n * s64;
+            let ptflops = (k * n + n + if ql.relu { n } else { 0 }) * s64;
+            total.macs += macs;
+            total.flops += macs;
+            total.ptflops += ptflops;
+            total.static_tos += c.static_tos;
+            total.switching_tos += c.switching_tos;
+            for (p, v) in &by {
+                *total.by_primitive.entry(*p).or_default() += v;
+            }
+            layers.push(LayerReport {
+                name: ql.name.clone(),
+                folded: ql.folded.clone(),
+                inputs: k as usize,
+                neurons: n as usize,
+                macs,
+                flops: macs,
+                ptflops,
+                static_tos: c.static_tos,
+                switching_tos: c.switching_tos,
+                by_primitive: by,
+                per_sample: SampleStats::of(&per),
+                per_neuron: ctx.per_neuron.then(|| {
+                    run.neurons
+                        .iter()
+                        .enumerate()
+                        .map(|(i, nr)| {
+                            let t = nr.total();
+                            NeuronReport {
+                                index: i,
+                                static_tos: t.static_tos,
+                                switching_tos: t.switching_tos,
+                                by_primitive: nr.by_primitive.clone(),
+                            }
+                        })
+                        .collect()
+                }),
+            });
+        }
+        total.per_sample = SampleStats::of(&all_samples);
+        let mut units = BTreeMap::new();
+        for l in &g.layers {
+            let mut us = vec![&l.mul, &l.acc];
+            us.extend(l.relu.iter());
+            if let Some(r) = &l.requant {
+                us.extend(r.iter());
+            }
+            for u in us {
+                units.insert(
+                    u.spec.design_name(),
+                    UnitReport { primitive: u.primitive, transistors: u.transistors(), cells: u.netlist.cell_count() },
+                );
+            }
+        }
+        NetReport {
+            model: ctx.model.clone(),
+            format: q.format.name().to_string(),
+            profile: g.profile.name.clone(),
+            binding: g.profile.binding.clone(),
+            samples,
+            accuracy: acc(gate_ok),
+            correct: ctx.labels.map(|_| gate_ok),
+            reference_accuracy: acc(ref_ok),
+            float_accuracy: acc(float_ok),
+            agreement: disagreeing == 0,
+            disagreeing_samples: disagreeing,
+            total,
+            layers,
+            units,
+        }
+    }
+}
+
+fn label(q: &QuantNet, logits: &[i64]) -> i64 {
+    let i = crate::model::argmax(logits);
+    match &q.classes {
+        Some(c) => c.get(i).copied().unwrap_or(i as i64),
+        None => i as i64,
+    }
+}
