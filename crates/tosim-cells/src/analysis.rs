@@ -565,13 +565,22 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         }
         // Pins first in pin order, then internal nodes in order of appearance.
         outs.sort_by_key(|&n| (nodes[n].pin.is_none(), nodes[n].pin));
-        // Gate inputs from outside the stage (a group with internal feedback
-        // also gates itself; those signals are its own outputs).
-        let gate_inputs: BTreeSet<usize> = group_fets
+        // What the stage reads: the signals on its gates from outside it (a
+        // group with internal feedback also gates itself; those signals are
+        // its own outputs), and the input pins its channels touch (data
+        // inputs of pass transistors), so its nodes are functions of these.
+        let mut gate_inputs: BTreeSet<usize> = group_fets
             .iter()
             .filter(|&&fi| !outs.contains(&fets[fi].g))
             .filter_map(|&fi| signal_of[fets[fi].g])
             .collect();
+        for &fi in &group_fets {
+            for n in [fets[fi].d, fets[fi].s] {
+                if let (Role::Input(_), Some(sig)) = (nodes[n].role, signal_of[n]) {
+                    gate_inputs.insert(sig);
+                }
+            }
+        }
         let depth = 1 + gate_inputs.iter().map(|&s| signals[s].depth).max().unwrap_or(0);
         let stage_index = stages.len();
         let mut out_signals = Vec::new();
@@ -866,6 +875,25 @@ mod tests {
         analyze(&subs[0], cfg)
     }
 
+    /// Every stage node is a function of the signals the stage reads: rows
+    /// that agree on those agree on the node.
+    pub(crate) fn assert_stages_are_functions(m: &CellModel) {
+        let rows = 1u32 << m.inputs.len();
+        for (si, st) in m.stages.iter().enumerate() {
+            let key = |r: u32| st.gate_inputs.iter().map(|&g| m.signals[g].function.eval(r)).collect::<Vec<_>>();
+            for r1 in 0..rows {
+                for r2 in r1 + 1..rows {
+                    if key(r1) == key(r2) {
+                        for &o in &st.outputs {
+                            let f = m.signals[o].function;
+                            assert_eq!(f.eval(r1), f.eval(r2), "{}: stage {si} node {}", m.name, m.signals[o].name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     const NAND2: &str = "\
 .subckt NAND2 A B Y VDD VSS
 MP1 Y A VDD VDD pmos w=1u l=0.15u
@@ -937,6 +965,11 @@ MN4 Y mb VSS VSS nmos
 ";
         let m = cell(text).unwrap();
         assert_eq!(m.inputs, ["A", "B", "S"]);
+        // The TG stage reads S and sn on its gates and A, B through its channels.
+        let tg = &m.stages[m.signals.iter().find(|s| s.name == "m").unwrap().stage.unwrap()];
+        let read: Vec<&str> = tg.gate_inputs.iter().map(|&i| m.signals[i].name.as_str()).collect();
+        assert_eq!(read, ["A", "B", "S", "sn"]);
+        assert_stages_are_functions(&m);
         let expect = TruthTable::from_fn(3, |r| if r & 4 != 0 { r & 2 != 0 } else { r & 1 != 0 }).unwrap();
         assert_eq!(m.functions[0], expect);
         // m is restored by no stage of its own: it is a TG output, depth 2 (after sn).
@@ -1246,6 +1279,7 @@ MN4 QB Q VSS VSS nmos
             }
             let text = format!(".subckt G A B C D Y VDD VSS\n{body}.ends\n");
             let m = cell(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
+            assert_stages_are_functions(&m);
             let want = TruthTable::from_fn(4, |r| e.eval(r) == buffered).unwrap();
             assert_eq!(m.functions[0], want, "{text}");
             // Depth: the core stage is 1, or 2 behind an input inverter whose

@@ -49,7 +49,10 @@ pub struct Signal {
 /// signals that come from outside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
-    /// Indices into [`CellModel::signals`] of the signals on this stage's gates.
+    /// Indices into [`CellModel::signals`] of the signals this stage reads,
+    /// ascending: those on its gates, and the input pins its channels touch
+    /// (data inputs of pass transistors and transmission gates). The stage's
+    /// nodes are functions of these signals.
     pub gate_inputs: Vec<usize>,
     /// Indices into [`CellModel::signals`] of the nodes this stage drives.
     pub outputs: Vec<usize>,
