@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use tosim_nn::testing::{Attr, OnnxBuilder};
-use tosim_nn::{load_onnx, parse_onnx, read_npy, DataSet, IntFormat, LayerKind, NnError, NpyData, QuantNet};
+use tosim_nn::{
+    load_onnx, parse_onnx, read_npy, DataSet, GateNet, IntFormat, LayerKind, NetReport, NnError, NpyData, Primitive,
+    Profile, QuantNet, RunContext,
+};
 
 use crate::support;
 
@@ -232,13 +235,13 @@ fn bad_data_is_an_error() {
     assert!(s.contains("labels must have shape"), "{s}");
 }
 
-/// Gate-level units compute the same bits as the integer reference, layer by
-/// layer, on the first `n` samples of the shipped data.
-fn gate_agrees(fmt: IntFormat, n: usize) -> Vec<tosim_nn::LayerRun> {
+/// Gate-level units compute the same bits as the integer reference, every layer
+/// of every sample of the shipped test split (450 samples).
+fn gate_agrees(fmt: IntFormat) {
     let (net, data) = digits();
     let q = QuantNet::new(&net, fmt, &data.x).unwrap();
-    let x: Vec<Vec<i64>> = (0..n).map(|i| q.quantise_input(data.sample(i))).collect();
-    let g = tosim_nn::GateNet::new(q.clone(), tosim_nn::Profile::default_profile().unwrap()).unwrap();
+    let x: Vec<Vec<i64>> = (0..data.samples).map(|i| q.quantise_input(data.sample(i))).collect();
+    let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
     let runs = g.run(&x, &|_, _, _| {});
     for (s, xs) in x.iter().enumerate() {
         let want = q.infer(xs);
@@ -246,13 +249,133 @@ fn gate_agrees(fmt: IntFormat, n: usize) -> Vec<tosim_nn::LayerRun> {
             assert_eq!(run.sample_outputs(s), want.layers[l], "{} sample {s} layer {l}", fmt.name());
         }
     }
-    runs
+    // The report says so, and its accuracy is the reference's.
+    let ctx = RunContext {
+        model: "digits".into(),
+        net: &net,
+        x: &data.x,
+        xq: &x,
+        labels: data.labels.as_deref(),
+        per_neuron: false,
+    };
+    let r = NetReport::build(&ctx, &g, &runs);
+    assert!(r.agreement && r.disagreeing_samples == 0);
+    assert_eq!(r.accuracy, r.reference_accuracy);
+    // Every MAC is one multiplier and one accumulator operation; every neuron adds
+    // its bias once per sample: 450·(64·32 + 32·10) multiplies and that plus
+    // 450·(32 + 10) bias additions, plus one rounding addition per hidden neuron
+    // and sample (450·32).
+    let mul = r.total.by_primitive[&Primitive::Multiply];
+    let add = r.total.by_primitive[&Primitive::Add];
+    assert_eq!(mul.operations, 450 * (64 * 32 + 32 * 10) + 450 * 32, "MAC and requantisation multiplies");
+    assert_eq!(add.operations, 450 * (64 * 32 + 32 * 10) + 450 * (32 + 10) + 450 * 32);
+    assert_eq!(r.total.macs, 450 * (64 * 32 + 32 * 10));
+    assert!(r.total.switching_tos > 0 && r.total.switching_tos < r.total.static_tos);
 }
 
 #[test]
 fn gate_level_agrees_int8() {
-    let runs = gate_agrees(IntFormat::Int8, 12);
-    for r in &runs {
-        eprintln!("{} {:?}", r.name, r.by_primitive());
+    gate_agrees(IntFormat::Int8);
+}
+
+#[test]
+fn gate_level_agrees_int16() {
+    gate_agrees(IntFormat::Int16);
+}
+
+/// The counts are the same for one and two rayon threads (reduced in neuron order).
+#[test]
+fn counts_do_not_depend_on_thread_count() {
+    let (net, data) = digits();
+    let q = QuantNet::new(&net, IntFormat::Int8, &data.x).unwrap();
+    let x: Vec<Vec<i64>> = (0..24).map(|i| q.quantise_input(data.sample(i))).collect();
+    let g = GateNet::new(q, Profile::default_profile().unwrap()).unwrap();
+    let ctx = RunContext {
+        model: "digits".into(),
+        net: &net,
+        x: &data.x[..24 * 64],
+        xq: &x,
+        labels: data.labels.as_deref().map(|l| &l[..24]),
+        per_neuron: true,
+    };
+    let report = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let runs = pool.install(|| g.run(&x, &|_, _, _| {}));
+        NetReport::build(&ctx, &g, &runs)
+    };
+    let (one, two) = (report(1), report(2));
+    assert_eq!(one, two);
+    assert!(one.agreement);
+    // Per-neuron counts add up to the layer's.
+    for l in &one.layers {
+        let sum: u64 = l.per_neuron.as_ref().unwrap().iter().map(|n| n.switching_tos).sum();
+        assert_eq!(sum, l.switching_tos);
     }
+}
+
+#[test]
+fn profiles_parse_and_reject_unknown_units() {
+    let p = Profile::default_profile().unwrap();
+    assert_eq!(p.binding, "textbook");
+    assert_eq!(p.int8.multiply, tosim_units::Arch::Dadda);
+    assert_eq!(p.int16.accumulate, tosim_units::Arch::KoggeStone);
+    let text = tosim_nn::DEFAULT_PROFILE.replace("multiply = \"dadda\"", "multiply = \"wallaby\"");
+    let (e, s) = err_string(Profile::parse(&text, Path::new("p.toml"), None));
+    assert!(matches!(e, NnError::BadProfile { .. }) && s.contains("wallaby"), "{s}");
+    let text = tosim_nn::DEFAULT_PROFILE.replace("accumulate = \"kogge-stone\"", "accumulate = \"dadda\"");
+    let (_, s) = err_string(Profile::parse(&text, Path::new("p.toml"), None));
+    assert!(s.contains("not an adder"), "{s}");
+    // A per-format override.
+    let text = format!("{}\nmultiply = \"booth\"\n", tosim_nn::DEFAULT_PROFILE);
+    let p = Profile::parse(&text, Path::new("p.toml"), None).unwrap();
+    assert_eq!((p.int8.multiply, p.int16.multiply), (tosim_units::Arch::Dadda, tosim_units::Arch::Booth));
+}
+
+/// `tosim net` from the repository root with no arguments runs the shipped model;
+/// `--limit` and `--json` work and the JSON has the documented keys.
+#[test]
+fn net_command_runs_the_default_model() {
+    let dir = support::scratch("nn_cli");
+    let json = dir.join("r.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tosim"))
+        .current_dir(support::repo())
+        .args(["net", "--limit", "6", "--format", "int16", "--per-neuron", "--json"])
+        .arg(&json)
+        .arg("--csv")
+        .arg(dir.join("r.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("agreement: yes"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["samples"], 6);
+    assert_eq!(v["agreement"], true);
+    assert_eq!(v["format"], "int16");
+    assert!(v["accuracy"].is_number());
+    for k in ["macs", "flops", "static_tos", "switching_tos", "by_primitive", "per_sample"] {
+        assert!(!v["total"][k].is_null(), "total.{k}");
+    }
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for l in layers {
+        for k in ["name", "macs", "flops", "static_tos", "switching_tos", "by_primitive", "per_neuron"] {
+            assert!(!l[k].is_null(), "layers[].{k}");
+        }
+    }
+    // 6 samples · 64 · 32 MACs in the first layer.
+    assert_eq!(layers[0]["macs"], 6 * 64 * 32);
+    let csv = std::fs::read_to_string(dir.join("r.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 + 32 + 10 + 1, "header, 2 layers, 42 neurons, total");
+
+    // Elsewhere, the default model is not found: a clear error, no panic.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tosim")).current_dir(&dir).arg("net").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("default model") && err.contains("repository root"), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tosim"))
+        .current_dir(support::repo())
+        .args(["net", "--format", "int4"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("int4"));
 }
