@@ -150,7 +150,7 @@ impl Requant {
 pub struct QLayer {
     /// Name of the dense layer (the ONNX node).
     pub name: String,
-    /// Names of the float layers folded into this one (batch norm, activation, softmax).
+    /// The float layers folded into this one, as `op name` (batch norm, activation, softmax).
     pub folded: Vec<String>,
     /// The dense part.
     pub dense: QDense,
@@ -432,7 +432,7 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                     LayerKind::Softmax => return Err(err("softmax is supported only as the last layer".into())),
                     _ => return Err(err(format!("{} cannot follow {}", l.op, g.name))),
                 }
-                g.folded.push(l.name.clone());
+                g.folded.push(format!("{} {}", l.op, l.name));
                 g.last = i;
             }
         }
