@@ -23,6 +23,22 @@ pub struct Args {
     /// Emit JSON: an array with one object per cell.
     #[arg(long)]
     pub json: bool,
+    /// Another supply node name (logic 1), in addition to VDD VPWR VPB KAPWR LOWLVPWR VPWRIN.
+    #[arg(long, value_name = "NODE")]
+    pub supply: Vec<String>,
+    /// Another ground node name (logic 0), in addition to VSS GND VGND VNB 0.
+    #[arg(long, value_name = "NODE")]
+    pub ground: Vec<String>,
+    /// Treat pin PIN as an input in every cell, whatever the inference says.
+    #[arg(long, value_name = "PIN")]
+    pub input: Vec<String>,
+    /// Treat pin PIN as an output in every cell, whatever the inference says.
+    #[arg(long, value_name = "PIN")]
+    pub output: Vec<String>,
+    /// Geometry scale for w=/l= values (like `.option scale`; default: the
+    /// file's, else 1e-6 for sky130_fd_pr__* models and *.cdl files, else 1).
+    #[arg(long)]
+    pub scale: Option<f64>,
 }
 
 /// One analysed cell, as printed.
@@ -130,7 +146,12 @@ fn analyse_file(parsed: Result<Vec<tosim_cells::Subckt>, SpiceError>, cfg: &Conf
 
 /// Runs `tosim cells`.
 pub fn run(a: Args) -> Result<()> {
-    let cfg = Config::default();
+    let mut cfg = Config::default();
+    cfg.supply.extend(a.supply.iter().cloned());
+    cfg.ground.extend(a.ground.iter().cloned());
+    cfg.inputs.extend(a.input.iter().cloned());
+    cfg.outputs.extend(a.output.iter().cloned());
+    cfg.scale = a.scale;
     let rows: Vec<Row> = if a.paths.is_empty() {
         analyse_file(parse_spice(TEXTBOOK, TEXTBOOK_NAME, &cfg), &cfg)
     } else {

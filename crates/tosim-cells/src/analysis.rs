@@ -389,7 +389,8 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
     if outputs.is_empty() {
         return Err(unsupported(
             UnsupportedKind::NoOutputs,
-            "no output pin (no pin on a channel that leads to a rail)".into(),
+            "no output pin (no non-rail pin has a channel path to a rail; outputs can be declared in Config::outputs)"
+                .into(),
         ));
     }
     if inputs.len() > MAX_INPUTS {
