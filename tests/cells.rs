@@ -353,9 +353,11 @@ fn malformed_circuits_get_specific_errors_with_cell_node_and_inputs() {
         if cell == "SHORT" && node == "Y" && inputs == "A=0 B=1"),
         "{e}"
     );
-    assert!(e.to_string().starts_with(&format!("{f}:")), "{e}");
-    let line: usize = e.to_string()[f.len() + 1..].split(':').next().unwrap().parse().unwrap();
-    assert!((2..=6).contains(&line), "{e}");
+    // The line is the first conducting transistor on Y for A=0 B=1: MP2
+    // (line 3) is off (p, gate B=1), MN1 (line 4) off (gate A=0), MN2
+    // (line 5) on.
+    assert!(matches!(e, AnalysisError::Fight { line: 5, .. }), "{e}");
+    assert!(e.to_string().starts_with(&format!("{f}:5: cell SHORT: node Y")), "{e}");
 }
 
 // ---------------------------------------------------------------- the command
