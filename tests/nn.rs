@@ -379,3 +379,34 @@ fn net_command_runs_the_default_model() {
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("int4"));
 }
+
+/// Gemm's alpha, beta and transB are folded into the dense layer:
+/// y = alpha·x·Wᵀ + beta·c with W = [[1, 2], [3, 4]], x = (1, 1), alpha 0.5,
+/// beta 2, c = (1, −1): alpha·(3, 7) + (2, −2) = (3.5, 1.5).
+/// Integer formats have no sigmoid yet: quantising says so, naming the layer.
+#[test]
+fn gemm_attributes_and_integer_activation_limits() {
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 2])
+        .output("y", &[-1, 2])
+        .init_f32("w", &[2, 2], &[1.0, 2.0, 3.0, 4.0])
+        .init_f32("c", &[2], &[1.0, -1.0])
+        .node(
+            "Gemm",
+            "g",
+            &["x", "w", "c"],
+            &["h"],
+            &[Attr::Int("transB", 1), Attr::Float("alpha", 0.5), Attr::Float("beta", 2.0)],
+        )
+        .node("Sigmoid", "sig", &["h"], &["y"], &[])
+        .build();
+    let net = parse_onnx(&b, Path::new("g.onnx")).unwrap();
+    let LayerKind::Dense(d) = &net.layers[0].kind else { panic!("dense first") };
+    assert_eq!(d.weights, vec![0.5, 1.0, 1.5, 2.0]);
+    assert_eq!(d.bias, vec![2.0, -2.0]);
+    let h = net.layers[0].forward_f32(&[1.0, 1.0]);
+    assert_eq!(h, vec![3.5, 1.5]);
+    let (e, s) = err_string(QuantNet::new(&net, IntFormat::Int8, &[1.0, 1.0]));
+    assert!(matches!(&e, NnError::Quantise { layer, .. } if layer == "sig"), "{s}");
+    assert!(s.contains("sigmoid"), "{s}");
+}

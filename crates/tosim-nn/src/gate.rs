@@ -23,7 +23,7 @@
 //! arithmetic is documented in [`crate::QuantNet`]; the plain-Rust reference
 //! [`QuantNet::infer`] must give the same bits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -302,14 +302,24 @@ impl GateNet {
             ops.extend_from_slice(operands);
             tosim_netlist::eval(&u.netlist, operands)[0]
         };
+        // The units are combinational: a result depends on the operands only, so
+        // the multiplier's and the accumulator's results are evaluated once per
+        // distinct operand pair (only a lookup, never iterated: order-free).
+        let mut mul_memo: HashMap<(u128, u128), u128> = HashMap::new();
+        let mut acc_memo: HashMap<(u128, u128), u128> = HashMap::new();
+        let memo = |u: &HwUnit, m: &mut HashMap<(u128, u128), u128>, ops: &mut Vec<u128>, a0: u128, a1: u128| {
+            let operands: &[u128] = if u.spec.kind == Kind::Add { &[a0, a1, 0] } else { &[a0, a1] };
+            ops.extend_from_slice(operands);
+            *m.entry((a0, a1)).or_insert_with(|| tosim_netlist::eval(&u.netlist, operands)[0])
+        };
         for x in input {
             let mut acc: u128 = 0;
             for (&wi, &xi) in w.iter().zip(x) {
-                let p = ev(&hw.mul, &mut mul_ops, &[mask(wi, b), mask(xi, b)]);
+                let p = memo(&hw.mul, &mut mul_memo, &mut mul_ops, mask(wi, b), mask(xi, b));
                 let p = mask(sext(p, 2 * b), a);
-                acc = ev(&hw.acc, &mut acc_ops, &[acc, p, 0]);
+                acc = memo(&hw.acc, &mut acc_memo, &mut acc_ops, acc, p);
             }
-            acc = ev(&hw.acc, &mut acc_ops, &[acc, mask(d.bias[o], a), 0]);
+            acc = memo(&hw.acc, &mut acc_memo, &mut acc_ops, acc, mask(d.bias[o], a));
             let r = match &hw.relu {
                 Some(u) if u.spec.kind == Kind::Max => ev(u, &mut relu_ops, &[acc, 0]),
                 Some(u) => ev(u, &mut relu_ops, &[acc]),
