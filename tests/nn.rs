@@ -410,3 +410,78 @@ fn gemm_attributes_and_integer_activation_limits() {
     assert!(matches!(&e, NnError::Quantise { layer, .. } if layer == "sig"), "{s}");
     assert!(s.contains("sigmoid"), "{s}");
 }
+
+/// A network with batch normalisation (folded), a ReLU layer, a layer without
+/// activation (so the lower clamp runs) and a final softmax, random weights and
+/// data from a fixed-seed generator: gate level agrees with the reference for
+/// both ReLU units, and the int16 logits, scaled back, track the float logits.
+#[test]
+fn batchnorm_and_linear_layers_agree_and_track_float() {
+    // SplitMix64 → uniform in [-1, 1).
+    let mut state = 0x1234_5678_u64;
+    let mut rnd = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f32 / (1u64 << 52) as f32 - 1.0
+    };
+    let mut v = |n: usize| (0..n).map(|_| rnd()).collect::<Vec<f32>>();
+    let (w1, b1, w2, b2, w3) = (v(5 * 6), v(5), v(5 * 4), v(4), v(3 * 4));
+    let var: Vec<f32> = v(5).iter().map(|x| 0.5 + x.abs()).collect();
+    let (gamma, beta, mean) = (v(5), v(5), v(5));
+    let x = v(40 * 6);
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 6])
+        .output("y", &[-1, 3])
+        .init_f32("w1", &[5, 6], &w1)
+        .init_f32("b1", &[5], &b1)
+        .init_f32("g", &[5], &gamma)
+        .init_f32("be", &[5], &beta)
+        .init_f32("mu", &[5], &mean)
+        .init_f32("var", &[5], &var)
+        .init_f32("w2", &[5, 4], &w2)
+        .init_f32("b2", &[4], &b2)
+        .init_f32("w3", &[3, 4], &w3)
+        .node("Gemm", "fc1", &["x", "w1", "b1"], &["h1"], &[Attr::Int("transB", 1)])
+        .node("BatchNormalization", "bn", &["h1", "g", "be", "mu", "var"], &["h2"], &[Attr::Float("epsilon", 1e-5)])
+        .node("Relu", "relu", &["h2"], &["h3"], &[])
+        .node("MatMul", "fc2", &["h3", "w2"], &["h4"], &[])
+        .node("Add", "fc2_add", &["h4", "b2"], &["h5"], &[])
+        .node("Gemm", "fc3", &["h5", "w3"], &["h6"], &[Attr::Int("transB", 1)])
+        .node("Softmax", "sm", &["h6"], &["y"], &[])
+        .build();
+    let net = parse_onnx(&b, Path::new("bn.onnx")).unwrap();
+    for (fmt, relu) in [(IntFormat::Int8, "max"), (IntFormat::Int8, "mask"), (IntFormat::Int16, "max")] {
+        let q = QuantNet::new(&net, fmt, &x).unwrap();
+        assert_eq!(q.layers.len(), 3);
+        assert!(q.layers[0].relu && !q.layers[1].relu && q.layers[1].requant.is_some());
+        let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
+        let text = tosim_nn::DEFAULT_PROFILE.replace("relu = \"max\"", &format!("relu = \"{relu}\""));
+        let profile = Profile::parse(&text, Path::new("p.toml"), None).unwrap();
+        let g = GateNet::new(q.clone(), profile).unwrap();
+        let runs = g.run(&xq, &|_, _, _| {});
+        for (s, xs) in xq.iter().enumerate() {
+            let want = q.infer(xs);
+            for (l, run) in runs.iter().enumerate() {
+                assert_eq!(run.sample_outputs(s), want.layers[l], "{} {relu} sample {s} layer {l}", fmt.name());
+            }
+        }
+        if fmt == IntFormat::Int16 {
+            // Logits in real units: accumulator × s_w × s_x of the last layer.
+            let last = &q.layers[2].dense;
+            let scale = last.weight_scale * last.input_scale;
+            let mut worst = 0f64;
+            for (s, xs) in xq.iter().enumerate() {
+                let trace = net.forward_trace(&x[s * 6..s * 6 + 6]);
+                let float_logits = &trace[trace.len() - 2];
+                for (i, &l) in q.infer(xs).logits().iter().enumerate() {
+                    worst = worst.max((l as f64 * scale - f64::from(float_logits[i])).abs());
+                }
+            }
+            // int16 steps are ~1/32767 of each tensor's range and the logits here are
+            // O(1); measured 4.0e-5. A wrong batch-norm fold or requantisation gives O(0.1).
+            assert!(worst < 5e-4, "int16 logits differ from float by {worst}");
+        }
+    }
+}
