@@ -113,8 +113,8 @@ fn random_pairs(f: Format, n: usize, seed: u64) -> Vec<Vec<u128>> {
 fn check(spec: &FloatSpec, ops: &[Vec<u128>]) {
     let n = generate(spec).unwrap();
     let got = Batch::new(&n).unwrap().eval(ops);
-    for op in ops.iter().take(50) {
-        assert_eq!(tosim_netlist::eval(&n, op), Batch::new(&n).unwrap().eval_one(op), "batch vs scalar {op:x?}");
+    for (op, g) in ops.iter().zip(&got).take(50) {
+        assert_eq!(&tosim_netlist::eval(&n, op), g, "batch vs scalar evaluator on {op:x?}");
     }
     let mut bad = Vec::new();
     for (op, g) in ops.iter().zip(&got) {
@@ -273,4 +273,92 @@ fn transistor_counts_bind_to_the_textbook_library() {
     let a32 = count(&FloatSpec::new(FloatKind::Add, Format::Binary32));
     let m32 = count(&FloatSpec::new(FloatKind::Mul, Format::Binary32));
     assert!(a16 < a32 && a32 < m32, "{a16} {a32} {m32}");
+}
+
+/// Inputs of a micro-program sweep: every 16-bit pattern that is not a NaN,
+/// or for binary32 `n` random patterns plus a dense grid on [−20, 20].
+fn sweep(f: Format, n: usize) -> Vec<Vec<u128>> {
+    if f.width() == 16 {
+        return (0..1u128 << 16).filter(|&x| !f.is_nan(x)).map(|x| vec![x]).collect();
+    }
+    let mut r = Rng(77);
+    let mut v: Vec<Vec<u128>> =
+        (0..n).map(|_| r.next() as u128 & 0xffff_ffff).filter(|&x| !f.is_nan(x)).map(|x| vec![x]).collect();
+    v.extend((0..=n as i64).map(|i| vec![((i as f32 - n as f32 / 2.0) * 40.0 / n as f32).to_bits() as u128]));
+    v
+}
+
+#[test]
+fn micro_programs_match_their_reference_bit_for_bit() {
+    use tosim_float::micro;
+    let mut runner = micro::GateRunner::new();
+    for f in Format::ALL.iter().copied() {
+        let ops = sweep(f, pairs() / 4);
+        for p in [micro::exp(f), micro::sigmoid(f), micro::tanh(f), micro::silu(f), micro::rsqrt(f)] {
+            let got = runner.run(&p, &ops).unwrap();
+            for (op, g) in ops.iter().zip(&got) {
+                assert_eq!(g, &p.run_reference(op).unwrap(), "{} on {op:x?}", p.name);
+            }
+        }
+        let mut r = Rng(5);
+        let vecs: Vec<Vec<u128>> =
+            (0..500).map(|_| (0..4).map(|_| f.round((r.below(4000) as f64 - 2000.0) / 100.0)).collect()).collect();
+        let p = micro::softmax(f, 4);
+        let got = runner.run(&p, &vecs).unwrap();
+        for (op, g) in vecs.iter().zip(&got) {
+            assert_eq!(g, &p.run_reference(op).unwrap(), "{} on {op:x?}", p.name);
+        }
+    }
+}
+
+#[test]
+fn plain_rust_exp_is_the_same_algorithm() {
+    use tosim_float::micro;
+    let p = micro::exp(Format::Binary32);
+    for op in sweep(Format::Binary32, pairs()) {
+        let x = f32::from_bits(op[0] as u32);
+        let want = p.run_reference(&op).unwrap()[0];
+        assert_eq!(micro::exp_plain_f32(x).to_bits() as u128, want, "exp({x:e})");
+    }
+}
+
+#[test]
+fn exp_is_accurate() {
+    // Bounds measured by `cargo run --release -p tosim-float --example float_report`
+    // (docs/float.md) and rounded up: a regression guard, not a proof.
+    use tosim_float::micro;
+    for (f, bound) in [(Format::Binary32, 1.5), (Format::Binary16, 1.0), (Format::Bfloat16, 20.0)] {
+        let p = micro::exp(f);
+        let mut worst = 0f64;
+        for op in sweep(f, 5000) {
+            let x = f.to_f64(op[0]);
+            let t = x.exp();
+            if t > f.to_f64(f.nan() - (1 << (f.mbits() - 1)) - 1) || t < (2f64).powi(1 - f.bias() as i32) {
+                continue; // overflow or subnormal range: checked by the sweep in the report
+            }
+            let y = p.run_reference(&op).unwrap()[0];
+            if let Some((u, _)) = micro::error(f, y, t) {
+                worst = worst.max(u);
+            }
+        }
+        assert!(worst <= bound, "exp {f}: {worst} ulp");
+    }
+}
+
+#[test]
+fn fixed_point_programs_are_exhaustively_consistent() {
+    use tosim_float::micro;
+    let all: Vec<Vec<u128>> = (0..1u128 << 16).map(|x| vec![x]).collect();
+    let mut runner = micro::GateRunner::new();
+    for p in [micro::fixed_exp(), micro::fixed_sigmoid()] {
+        let got = runner.run(&p, &all).unwrap();
+        for (op, g) in all.iter().zip(&got) {
+            assert_eq!(g, &p.run_reference(op).unwrap(), "{} on {op:x?}", p.name);
+        }
+        if p.name.starts_with("fixed_sigmoid") {
+            for (op, g) in all.iter().zip(&got) {
+                assert_eq!(g[0] as u16 as i16, micro::fixed_sigmoid_plain(op[0] as u16 as i16), "plain on {op:x?}");
+            }
+        }
+    }
 }

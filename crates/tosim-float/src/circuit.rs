@@ -436,11 +436,10 @@ impl Circuit {
     /// Generates the integer unit `spec` with [`tosim_units::generate`]
     /// (cached per spec) and instantiates it on `inputs`.
     pub fn unit(&mut self, spec: UnitSpec, inputs: &[&[Wire]]) -> Result<Vec<Vec<Wire>>, FloatError> {
-        if !self.units.contains_key(&spec) {
-            let n = tosim_units::generate(&spec)?;
-            self.units.insert(spec, n);
-        }
-        let n = self.units.remove(&spec).ok_or(FloatError::Internal { what: "unit cache" })?;
+        let n = match self.units.remove(&spec) {
+            Some(n) => n,
+            None => tosim_units::generate(&spec)?,
+        };
         let r = self.instantiate(&n, inputs);
         self.units.insert(spec, n);
         r

@@ -34,6 +34,7 @@
 
 mod batch;
 pub mod circuit;
+pub mod micro;
 mod units;
 
 use std::fmt;
@@ -582,9 +583,7 @@ pub fn reference(spec: &FloatSpec, inputs: &[u128]) -> Result<Vec<u128>, FloatEr
                 } else {
                     x[1]
                 }
-            } else if (a < b) != max {
-                x[0]
-            } else if a == b {
+            } else if (a < b) != max || a == b {
                 x[0]
             } else {
                 x[1]
