@@ -11,6 +11,12 @@
 //! - [`QuantNet::new`] quantises the network to int8 or int16 (symmetric
 //!   per-tensor scales, requantisation by an integer multiplier and shift) and
 //!   [`QuantNet::infer`] is the plain-Rust reference of that integer arithmetic.
+//! - [`GateNet::new`] builds the gate-level units a [`Profile`] names (generated
+//!   by `tosim-units`, bound to cells, compiled by `tosim-sim`) and
+//!   [`GateNet::run`] gives every neuron its own processing element, drives it
+//!   with the real operands sample after sample, and counts switching
+//!   transistors; the outputs come from the units. [`NetReport::build`] sums
+//!   the counts and checks them against the reference (agreement).
 //!
 //! ```
 //! use std::path::Path;
@@ -27,6 +33,12 @@
 //! let q = QuantNet::new(&net, IntFormat::Int8, &data).unwrap();
 //! let out = q.infer(&q.quantise_input(&data[..2]));
 //! assert_eq!(tosim_nn::argmax(out.logits()), 1);
+//!
+//! // The same network on gate-level units: same bits, and transistors that switched.
+//! let g = tosim_nn::GateNet::new(q.clone(), tosim_nn::Profile::default_profile().unwrap()).unwrap();
+//! let runs = g.run(&[q.quantise_input(&data[..2])], &|_, _, _| {});
+//! assert_eq!(runs.last().unwrap().sample_outputs(0), out.logits());
+//! assert!(runs[0].by_primitive()[&tosim_nn::Primitive::Multiply].switching_tos > 0);
 //! ```
 
 mod data;
