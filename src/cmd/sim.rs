@@ -42,8 +42,8 @@ pub struct StreamArgs {
 /// How to simulate and what to write.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
-    /// Library binding: `textbook` (default), `synthetic` (made-up loads, for
-    /// tests) or a binding file (e.g. circuits/libraries/sky130_hd.toml).
+    /// Library binding: `textbook` (default), `sky130_hd`, a binding file, or
+    /// `synthetic` (made-up loads, for tests).
     #[arg(long, default_value = "textbook")]
     pub library: String,
     /// Directory with foundry cell SPICE for bindings that need it.
@@ -67,6 +67,9 @@ pub struct RunArgs {
     /// Write the JSON report to this file (`-` for standard output).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Print the simulation time and gate evaluations per second to standard error.
+    #[arg(long)]
+    pub timing: bool,
 }
 
 /// Arguments of `tosim sim`.
@@ -178,17 +181,17 @@ pub struct TableArgs {
     pub csv: bool,
 }
 
+fn library(library: &str, cells: Option<&Path>) -> Result<Option<Library>> {
+    if library == "synthetic" {
+        return Ok(None);
+    }
+    Ok(Some(Library::named(library, cells).with_context(|| format!("loading library `{library}`"))?))
+}
+
 fn models(library: &str, cells: Option<&Path>, n: &Netlist) -> Result<Vec<CellModel>> {
-    match library {
-        "synthetic" => Ok(synthetic_models(n)),
-        "textbook" => {
-            let lib = Library::textbook().context("loading the textbook library")?;
-            lib.bind(n).with_context(|| format!("binding {} to {}", n.name(), lib.name()))
-        }
-        path => {
-            let lib = Library::load(Path::new(path), cells).with_context(|| format!("loading {path}"))?;
-            lib.bind(n).with_context(|| format!("binding {} to {}", n.name(), lib.name()))
-        }
+    match self::library(library, cells)? {
+        None => Ok(synthetic_models(n)),
+        Some(lib) => lib.bind(n).with_context(|| format!("binding {} to library `{}`", n.name(), lib.name())),
     }
 }
 
@@ -232,6 +235,7 @@ fn simulate(n: &Netlist, models: &[CellModel], s: &dyn Stream, run: &RunArgs) ->
     let p = Program::compile(n, models)?;
     let record = run.per_op.is_some();
     let opts = Options { per_op_stats: true, record_per_op: record, ..Options::default() };
+    let t0 = std::time::Instant::now();
     let (report, rows) = match run.mode.as_str() {
         "zero" => {
             let act = run_zero_delay(&p, s, &opts);
@@ -245,6 +249,17 @@ fn simulate(n: &Netlist, models: &[CellModel], s: &dyn Stream, run: &RunArgs) ->
         }
         m => bail!("unknown mode `{m}` (zero, glitch)"),
     };
+    if run.timing {
+        let dt = t0.elapsed().as_secs_f64();
+        let evals = report.operations as f64 * n.cell_count() as f64;
+        eprintln!(
+            "simulation: {} operations x {} cells in {dt:.3} s = {:.3e} gate-evaluations/s (hardware popcount: {})",
+            report.operations,
+            n.cell_count(),
+            evals / dt,
+            tosim_sim::uses_hardware_popcount()
+        );
+    }
     if let (Some(path), Some(rows)) = (&run.per_op, rows) {
         let mut w = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -307,8 +322,15 @@ fn finish(r: &Report, run: &RunArgs) -> Result<()> {
 
 /// Runs `tosim sim`.
 pub fn sim(a: SimArgs) -> Result<()> {
-    let n = tosim_netlist::import::read_file(&a.netlist)?;
-    let m = models(&a.run.library, a.run.cells.as_deref(), &n)?;
+    let lib = library(&a.run.library, a.run.cells.as_deref())?;
+    let resolver = |name: &str| lib.as_ref().and_then(|l| l.cell_type(name));
+    let opts = tosim_netlist::import::ImportOptions { top: None, cell_types: Some(&resolver) };
+    let n = tosim_netlist::import::read_file_with(&a.netlist, &opts)
+        .with_context(|| format!("reading {}", a.netlist.display()))?;
+    let m = match &lib {
+        None => synthetic_models(&n),
+        Some(l) => l.bind(&n).with_context(|| format!("binding {} to library `{}`", n.name(), l.name()))?,
+    };
     let s = stream(&a.stream, &widths(&n))?;
     let r = simulate(&n, &m, s.as_ref(), &a.run)?;
     finish(&r, &a.run)
@@ -386,6 +408,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
             per_net: false,
             per_op: None,
             json: None,
+            timing: false,
         };
         let r = simulate(&n, &m, s.as_ref(), &run)?;
         let ops = r.operations.max(1) as f64;

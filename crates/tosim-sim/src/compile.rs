@@ -172,6 +172,21 @@ fn plan(model: &CellModel, n_in: usize) -> Result<TypePlan, CompileError> {
     Ok(TypePlan { nodes, homes })
 }
 
+/// Orders instructions by level (1 + the largest level of their sources) and,
+/// within a level, by operation kind: instructions of one level are
+/// independent, and runs of one kind keep the dispatch branch predictable.
+fn schedule(insns: Vec<Insn>, slots: usize) -> Vec<Insn> {
+    let mut level = vec![0u32; slots];
+    let mut keyed: Vec<(u32, u8, usize, Insn)> = Vec::with_capacity(insns.len());
+    for (i, ins) in insns.into_iter().enumerate() {
+        let l = 1 + ins.src[..ins.kind.arity()].iter().map(|&s| level[s as usize]).max().unwrap_or(0);
+        level[ins.dst as usize] = l;
+        keyed.push((l, ins.kind as u8, i, ins));
+    }
+    keyed.sort_unstable_by_key(|k| (k.0, k.1, k.2));
+    keyed.into_iter().map(|k| k.3).collect()
+}
+
 impl Program {
     /// Compiles `netlist` with one model per cell type (`models[t]` for
     /// `netlist.types()[t]`, pins in the type's order).
@@ -248,6 +263,7 @@ impl Program {
             }
         }
         let slots = next as usize;
+        let insns = schedule(insns, slots);
         let mut kinds = vec![SlotKind::Temp; slots];
         for n in netlist.nets() {
             kinds[n.index()] = SlotKind::Net(n);

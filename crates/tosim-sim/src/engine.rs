@@ -1,6 +1,7 @@
-//! The zero-delay engine: settled values of 256 operations per instruction.
+//! The zero-delay engine: settled values of 1024 operations per instruction.
 //!
-//! A block is `W = 4` words. Within a chunk of the stream, word `w` of every
+//! A block is `W = 16` words (1024 lanes: the dispatch of one instruction is
+//! amortised over 1024 operations; a slot is two cache lines). Within a chunk of the stream, word `w` of every
 //! block holds sub-stream `w` (a quarter of the chunk, consecutive
 //! operations), lane `l` of block `b` operation `start_w + 64·b + l`. A slot's
 //! toggles are `v ^ (v << 1 | prev >> 63)`, `prev` being the same word of the
@@ -18,7 +19,7 @@ use crate::stream::Stream;
 use crate::transpose::transpose64;
 
 /// Words per block.
-pub const W: usize = 4;
+pub const W: usize = 16;
 /// Operations per block.
 pub const LANES: usize = 64 * W;
 type Blk = [u64; W];
@@ -125,7 +126,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { per_op_stats: true, record_per_op: false, chunk: 1 << 15 }
+        Options { per_op_stats: true, record_per_op: false, chunk: 1 << 16 }
     }
 }
 
@@ -354,24 +355,37 @@ fn eval_insns<const PER_OP: bool>(
     sw: &mut Csa,
     nt: &mut Csa,
 ) {
+    debug_assert!(insns
+        .iter()
+        .all(|i| (i.dst as usize) < buf.len() && i.src.iter().all(|&s| (s as usize) < buf.len())));
+    debug_assert!(counts.len() >= buf.len() && load.len() >= buf.len());
     for ins in insns {
         let s = ins.src;
-        let new = ins.kind.apply_block::<W>(
-            &buf[s[0] as usize],
-            &buf[s[1] as usize],
-            &buf[s[2] as usize],
-            &buf[s[3] as usize],
-        );
+        // SAFETY: `Program::compile` only emits slots below `slots`, and
+        // `buf`, `counts` and `load` all have `slots` entries (checked above
+        // in debug builds); the program is immutable afterwards.
+        let (new, old) = unsafe {
+            let b = buf.as_ptr();
+            let new = ins.kind.apply_block::<W>(
+                &*b.add(s[0] as usize),
+                &*b.add(s[1] as usize),
+                &*b.add(s[2] as usize),
+                &*b.add(s[3] as usize),
+            );
+            (new, *b.add(ins.dst as usize))
+        };
         let d = ins.dst as usize;
-        let t = toggles(&new, &buf[d]);
-        counts[d] += popcount(&t);
+        let t = toggles(&new, &old);
+        // SAFETY: as above.
+        unsafe { *counts.get_unchecked_mut(d) += popcount(&t) };
         if PER_OP {
             sw.add_weighted(load[d], t);
             if d < net_count {
                 nt.add(0, t);
             }
         }
-        buf[d] = new;
+        // SAFETY: as above.
+        unsafe { *buf.get_unchecked_mut(d) = new };
     }
 }
 

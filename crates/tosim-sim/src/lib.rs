@@ -3,7 +3,7 @@
 //!
 //! [`Program::compile`] turns a [`tosim_netlist::Netlist`] and its bound
 //! [`tosim_cells::CellModel`]s into a flat, levelised program over word slots.
-//! [`run_zero_delay`] evaluates 256 operations per instruction and counts the
+//! [`run_zero_delay`] evaluates 1024 operations per instruction and counts the
 //! settled toggles of every net and cell-internal node; [`Report::new`] turns
 //! them into switching TOs (toggles × gate load), static TOs, switched gate
 //! area, per-operation statistics and per-type counts.
