@@ -1,7 +1,18 @@
 //! The netlist: cells and nets, checked and levelised.
 //!
-//! Generators and importers build a [`Netlist`] through [`NetlistBuilder`];
-//! [`eval`] is the scalar reference evaluator.
+//! Generators and importers build a [`Netlist`] (struct-of-arrays tables over
+//! `u32` ids, fan-in in CSR form, LSB-first named buses) through
+//! [`NetlistBuilder`], which checks drivers, pin counts and loops; [`eval`] is
+//! the scalar reference evaluator. Around it:
+//!
+//! - [`import`]: Yosys JSON and structural Verilog readers;
+//! - [`export`]: structural Verilog with behavioural cell models (Icarus and
+//!   Verilator run them as they are), Yosys JSON, Graphviz DOT;
+//! - [`library`]: bindings of abstract cells to transistor-level templates,
+//!   checked function by function, giving pin-normalised [`tosim_cells::CellModel`]s;
+//! - [`stats`]: cells by type, transistors, depth in cells and CMOS stages.
+//!
+//! Format details and the Yosys comparison are in `docs/netlist.md`.
 //!
 //! ```
 //! use tosim_netlist::{eval, Gate, NetlistBuilder};

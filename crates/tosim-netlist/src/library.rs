@@ -658,19 +658,11 @@ impl Library {
     /// The checked, pin-normalised model of one cell type.
     pub fn bind_type(&self, t: &CellType) -> Result<CellModel, BindError> {
         if let Some(m) = self.bound.get(&t.name) {
-            // Same pins by name, possibly in another order.
-            let spec = PartSpec {
-                template: String::new(),
-                name: None,
-                pins: m.inputs.iter().chain(&m.outputs).map(|p| (p.clone(), p.clone())).collect(),
-            };
             if m.inputs == t.inputs && m.outputs == t.outputs {
-                let mut m = m.clone();
-                self.check(&t.name, t, &m, &m.name.clone())?;
-                m.inputs = t.inputs.clone();
-                return Ok(m);
+                self.check(&t.name, t, m, &m.name)?;
+                return Ok(m.clone());
             }
-            let _ = spec;
+            // Same pins by name in another order.
             return self.normalise(&t.name, t, m);
         }
         if self.source.direct {

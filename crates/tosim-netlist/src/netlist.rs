@@ -200,6 +200,21 @@ impl Netlist {
     pub fn input_bits(&self) -> usize {
         self.inputs.iter().map(Bus::width).sum()
     }
+    /// Approximate heap bytes the netlist holds (tables and names), to check
+    /// that memory grows linearly with size.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let strings = |v: &[String]| v.iter().map(|s| s.capacity() + size_of::<String>()).sum::<usize>();
+        strings(&self.net_names)
+            + strings(&self.cell_names)
+            + self.drivers.capacity() * size_of::<Driver>()
+            + self.cell_type.capacity() * size_of::<TypeId>()
+            + self.cell_locs.iter().map(|l| l.file.capacity() + size_of::<Loc>()).sum::<usize>()
+            + (self.in_start.capacity() + self.out_start.capacity() + self.level.capacity()) * size_of::<u32>()
+            + (self.in_nets.capacity() + self.out_nets.capacity()) * size_of::<NetId>()
+            + self.order.capacity() * size_of::<CellId>()
+            + self.inputs.iter().chain(&self.outputs).map(|b| b.nets.capacity() * size_of::<NetId>()).sum::<usize>()
+    }
     /// Warnings found while building or checking (e.g. a cell output nobody reads).
     pub fn warnings(&self) -> &[String] {
         &self.warnings

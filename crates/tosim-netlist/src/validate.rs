@@ -40,13 +40,13 @@ pub(crate) fn finish(mut n: Netlist) -> Result<Netlist, NetlistError> {
     }
     let mut fill = fanout_start.clone();
     let mut fanout = vec![CellId(0); n.in_nets.len()];
-    for c in 0..cells {
+    for (c, deg) in indeg.iter_mut().enumerate() {
         let cid = CellId(c as u32);
         for &i in n.cell_inputs(cid) {
             fanout[fill[i.index()] as usize] = cid;
             fill[i.index()] += 1;
             if let Driver::Cell { .. } = n.drivers[i.index()] {
-                indeg[c] += 1;
+                *deg += 1;
             }
         }
     }

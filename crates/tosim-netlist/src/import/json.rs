@@ -108,6 +108,29 @@ fn bit(v: &Value) -> Option<Bit> {
     }
 }
 
+/// A forward-only line locator: linear over all the lookups of one file.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    /// 1-based line of the next occurrence of `needle` at or after the cursor
+    /// (0 when there is none; the cursor then stays).
+    fn seek(&mut self, needle: &str) -> usize {
+        match self.text[self.pos..].find(needle) {
+            Some(off) => {
+                let end = self.pos + off;
+                self.line += self.text.as_bytes()[self.pos..end].iter().filter(|&&b| b == b'\n').count();
+                self.pos = end;
+                self.line
+            }
+            None => 0,
+        }
+    }
+}
+
 pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netlist, ImportError> {
     let loc0 = |line: usize| Loc { file: file.to_string(), line };
     let parsed: YFile = serde_json::from_str(text)
@@ -192,8 +215,13 @@ pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netli
             }
         }
     }
+    // Cell lines: one forward scan, as cells appear in file order after the top module's `"cells"` key.
+    let mut lines = Lines { text, pos: 0, line: 1 };
+    lines.seek(&format!("{}:", super::super::export::json_str(top_name)));
+    lines.seek("\"cells\":");
     for (cname, c) in &top.cells.0 {
-        let loc = || loc0(line_of(text, &format!("{}:", super::super::export::json_str(cname))));
+        let line = lines.seek(&format!("{}:", super::super::export::json_str(cname)));
+        let loc = || loc0(line);
         if is_module(&c.ty) {
             return Err(ImportError::Unsupported {
                 loc: loc(),
