@@ -6,5 +6,6 @@ mod netlist;
 mod nn;
 mod sim;
 mod sky130;
+mod spice;
 mod support;
 mod units;

@@ -97,7 +97,8 @@ pub struct ExportArgs {
 /// Arguments of `tosim validate spice`.
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// Circuits as kind:arch:width, comma-separated (e.g. add:ripple:8,mul:array:4).
+    /// Circuits as kind:arch:width[@count], comma-separated (e.g. add:ripple:8,mul:array:8@60);
+    /// `@count` overrides --count for that circuit (the stream is the prefix of the same seeded stream).
     #[arg(long, value_delimiter = ',', default_value = "add:ripple:8,mul:array:4")]
     pub circuits: Vec<String>,
     #[command(flatten)]
@@ -122,6 +123,9 @@ pub struct ValidateArgs {
     /// … and the counted supplies draw less than this many µA over the period's last sample interval.
     #[arg(long, default_value_t = 5.0)]
     pub settle_ua: f64,
+    /// Reuse finished ngspice runs of identical decks in the work folder (resume, or combine separate runs).
+    #[arg(long)]
+    pub reuse: bool,
     /// Also write the JSON report here (`-` for standard output).
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -239,7 +243,11 @@ const GLITCH_VARIANTS: &[(&str, Delay, bool)] = &[
     ("glitch_tos_effort_transport", Delay::Effort, true),
 ];
 
-fn parse_circuit(s: &str) -> Result<UnitSpec> {
+fn parse_circuit(s: &str) -> Result<(UnitSpec, Option<u64>)> {
+    let (s, count) = match s.split_once('@') {
+        Some((c, n)) => (c, Some(n.parse::<u64>().map_err(|_| anyhow!("circuit `{s}`: count `{n}` is not a number"))?)),
+        None => (s, None),
+    };
     let parts: Vec<&str> = s.split(':').collect();
     let [k, ar, w] = parts[..] else { bail!("circuit `{s}`: expected kind:arch:width, e.g. add:ripple:8") };
     let kind = Kind::from_name(k).ok_or_else(|| anyhow!("circuit `{s}`: unknown kind `{k}`"))?;
@@ -247,16 +255,22 @@ fn parse_circuit(s: &str) -> Result<UnitSpec> {
     let width: u32 = w.parse().map_err(|_| anyhow!("circuit `{s}`: width `{w}` is not a number"))?;
     let spec = UnitSpec::new(kind, arch, width);
     spec.check()?;
-    Ok(spec)
+    Ok((spec, count))
 }
 
-fn run_circuit(a: &ValidateArgs, spec: &UnitSpec, binding: &Binding, pdk: &Pdk) -> Result<CircuitRun> {
+fn run_circuit(
+    a: &ValidateArgs,
+    spec: &UnitSpec,
+    count: Option<u64>,
+    binding: &Binding,
+    pdk: &Pdk,
+) -> Result<CircuitRun> {
     let name = spec.design_name();
     let n = generate(spec)?;
     let lib = Library::named(&a.deck.library, a.deck.cells.as_deref()).context("loading the library binding")?;
     let models = lib.bind(&n).with_context(|| format!("binding {name}"))?;
     let o = deck_options(&a.deck, &n)?;
-    let ops = operations(&a.ops, &n)?;
+    let ops = operations(&OpsArgs { count: count.unwrap_or(a.ops.count), ..a.ops.clone() }, &n)?;
     let k = n.inputs().len();
     let m = ops.len() / k;
     let widths: Vec<u32> = n.inputs().iter().map(|b| b.width() as u32).collect();
@@ -295,7 +309,7 @@ fn run_circuit(a: &ValidateArgs, spec: &UnitSpec, binding: &Binding, pdk: &Pdk) 
         o.period * 1e9,
         a.jobs
     );
-    let measured = run_chunked(&n, binding, pdk, &ops, &o, &dir, a.jobs, a.jobs, &a.ngspice)?;
+    let measured = run_chunked(&n, binding, pdk, &ops, &o, &dir, a.jobs, a.jobs, &a.ngspice, a.reuse)?;
     let seconds = t0.elapsed().as_secs_f64();
     let mut correct = Vec::with_capacity(m);
     let mut settled = Vec::with_capacity(m);
@@ -388,7 +402,7 @@ fn write_out(path: &Path, text: &str) -> Result<()> {
 
 /// Runs `tosim validate spice`.
 pub fn validate(a: ValidateArgs) -> Result<()> {
-    let specs: Vec<UnitSpec> = a.circuits.iter().map(|s| parse_circuit(s)).collect::<Result<_>>()?;
+    let specs: Vec<(UnitSpec, Option<u64>)> = a.circuits.iter().map(|s| parse_circuit(s)).collect::<Result<_>>()?;
     if a.ops.stream.is_some() && specs.len() > 1 {
         bail!(
             "--stream applies to one circuit (its operands fit that circuit's ports); use --count/--seed for several"
@@ -397,7 +411,8 @@ pub fn validate(a: ValidateArgs) -> Result<()> {
     let binding = Binding::named(&a.deck.library)?;
     let pdk = Pdk::locate(a.deck.cells.as_deref())?;
     std::fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
-    let runs: Vec<CircuitRun> = specs.iter().map(|s| run_circuit(&a, s, &binding, &pdk)).collect::<Result<_>>()?;
+    let runs: Vec<CircuitRun> =
+        specs.iter().map(|(s, c)| run_circuit(&a, s, *c, &binding, &pdk)).collect::<Result<_>>()?;
     // per_op.csv
     let names: Vec<String> = runs[0].predictors.keys().cloned().collect();
     let supplies = runs[0].measured.supplies.clone();

@@ -228,6 +228,7 @@ pub fn read_results(dir: &Path, deck: &Deck) -> Result<Measured, SpiceError> {
         rows
     };
     for j in 0..deck.ops {
+        let row: &[f64] = out_rows.get(j).map_or(&[], Vec::as_slice);
         let mut vals = Vec::new();
         let mut margin: f64 = 0.0;
         for bus in &deck.outputs {
@@ -237,7 +238,7 @@ pub fn read_results(dir: &Path, deck: &Deck) -> Result<Measured, SpiceError> {
                     Probe::Const(b) => *b,
                     Probe::Node(nd) => {
                         let k = deck.probes.iter().position(|x| x == nd).unwrap_or(0);
-                        let x = out_rows[j][k];
+                        let x = row.get(k).copied().unwrap_or(0.0);
                         margin = margin.max(x.min(o.vdd - x).max(0.0) / o.vdd);
                         x > o.vdd / 2.0
                     }

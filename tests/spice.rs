@@ -1,0 +1,232 @@
+//! Energy fidelity: SPICE decks of units bound to SKY130 cells, ngspice energy
+//! per operation against TO counts (`tosim validate spice`), and the
+//! calibration fit (`tosim fit`).
+//!
+//! The figures in `docs/fidelity.md` come from the full command written there;
+//! this module runs a small version (one adder, one multiplier).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::{self, sky130};
+
+fn tosim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tosim")).args(args).output().expect("run tosim")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "tosim failed:\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// Deterministic noise in [-1, 1).
+fn noise(i: u64) -> f64 {
+    (tosim_sim::splitmix64(i) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+#[test]
+fn fit_recovers_a_known_line() {
+    // energy = 2.5·tos + 40 (exact) and flops = 100 for every row: the fit on
+    // tos must return a = 2.5, b = 40, r = 1, cross-validated MRE 0 and
+    // precision 1; the constant column is the mean model, r undefined.
+    let dir = support::scratch("spice_fit_exact");
+    let mut csv = String::from("op,design,tos,flops,energy\n");
+    for i in 0..50u64 {
+        let tos = 10 + (i * 37) % 90;
+        let _ = writeln!(csv, "{i},u8,{tos},100,{}", 2.5 * tos as f64 + 40.0);
+    }
+    let f = dir.join("m.csv");
+    std::fs::write(&f, csv).unwrap();
+    let out = ok(&tosim(&["fit", f.to_str().unwrap(), "--json", "-"]));
+    let j: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["rows"], 50);
+    let preds = j["predictors"].as_array().unwrap();
+    // `op` is skipped by default and `design` is not numeric.
+    let names: Vec<&str> = preds.iter().map(|p| p["predictor"].as_str().unwrap()).collect();
+    assert_eq!(names, ["tos", "flops"]);
+    let tos = &preds[0];
+    assert!((num(&tos["fit"]["a"]) - 2.5).abs() < 1e-9);
+    assert!((num(&tos["fit"]["b"]) - 40.0).abs() < 1e-7);
+    assert!((num(&tos["fit"]["r"]) - 1.0).abs() < 1e-12);
+    assert!(num(&tos["cv_mre"]) < 1e-9);
+    assert!((num(&tos["precision"]) - 1.0).abs() < 1e-9);
+    assert!(preds[1]["fit"]["r"].is_null(), "a constant column has no correlation");
+    assert_eq!(num(&preds[1]["fit"]["a"]), 0.0);
+}
+
+#[test]
+fn fit_with_noise_is_close_and_beats_the_constant() {
+    // energy = 1.8·tos + 25 + uniform noise of ±5 % of the mean: the slope
+    // stays within 5 % of 1.8; the cross-validated error of tos is below the
+    // noise bound (5 %) and far below the constant model's, since tos spans
+    // 20..219 (a 10× range).
+    let dir = support::scratch("spice_fit_noise");
+    let mut csv = String::from("switching_tos,static_tos,energy\n");
+    let mut mean = 0.0;
+    let rows: Vec<(f64, f64)> = (0..200u64)
+        .map(|i| {
+            let tos = 20.0 + ((i * 7919) % 200) as f64;
+            (tos, 1.8 * tos + 25.0)
+        })
+        .collect();
+    for (_, e) in &rows {
+        mean += e / rows.len() as f64;
+    }
+    for (i, (tos, e)) in rows.iter().enumerate() {
+        let _ = writeln!(csv, "{tos},224,{}", e + 0.05 * mean * noise(i as u64));
+    }
+    let f = dir.join("m.csv");
+    std::fs::write(&f, csv).unwrap();
+    let j: Value = serde_json::from_str(&ok(&tosim(&["fit", f.to_str().unwrap(), "--json", "-"]))).unwrap();
+    let tos = &j["predictors"][0];
+    assert_eq!(tos["predictor"], "switching_tos");
+    assert!((num(&tos["fit"]["a"]) / 1.8 - 1.0).abs() < 0.05, "{tos}");
+    let cv = num(&tos["cv_mre"]);
+    let constant = num(&j["constant"]["cv_mre"]);
+    assert!(cv < 0.05 && cv * 4.0 < constant, "tos {cv}, constant {constant}");
+    // The table form names every predictor.
+    let table = ok(&tosim(&["fit", f.to_str().unwrap()]));
+    assert!(table.contains("switching_tos") && table.contains("constant") && table.contains("precision"));
+    // A missing energy column is an error naming the columns.
+    let bad = tosim(&["fit", f.to_str().unwrap(), "--energy", "joules"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("switching_tos"));
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+#[test]
+fn deck_of_a_ripple_adder() {
+    let Some(hd) = sky130::cells_dir() else { return };
+    let dir = support::scratch("spice_deck");
+    // 4-bit ripple adder, ports a[4], b[4], cin[1]; three operations.
+    let ops = dir.join("ops.txt");
+    std::fs::write(&ops, "15 1 0\n0 0 1\n5 10 1\n").unwrap();
+    let out = dir.join("deck");
+    let o = tosim(&[
+        "spice",
+        "export",
+        "--kind",
+        "add",
+        "--arch",
+        "ripple",
+        "--width",
+        "4",
+        "--cells",
+        hd.to_str().unwrap(),
+        "--stream",
+        ops.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    ok(&o);
+    let deck = std::fs::read_to_string(out.join("deck.sp")).unwrap();
+    // One fa_1 per bit; drivers: inv_1 + inv_2 per input bit (9 bits); loads: one inv_1 per output bit (5).
+    assert_eq!(count(&deck, " sky130_fd_sc_hd__fa_1\n"), 4);
+    assert_eq!(count(&deck, " sky130_fd_sc_hd__inv_2\n"), 9);
+    assert_eq!(count(&deck, " sky130_fd_sc_hd__inv_1\n"), 9 + 5);
+    // Bit changes from the reset state 0 0 0: a: 0→15→0→5 changes 4+4+2 bits,
+    // b: 0→1→0→10 changes 1+1+2, cin: 0→0→1→1 changes 1: 15 ramps, each a `+` line.
+    assert_eq!(count(&deck, "\n+ "), 15);
+    let cells = std::fs::read_to_string(out.join("cells.sp")).unwrap();
+    for c in ["fa_1", "inv_1", "inv_2"] {
+        assert_eq!(count(&cells, &format!(".subckt sky130_fd_sc_hd__{c} ")), 1, "{c}");
+    }
+    let models = std::fs::read_to_string(out.join("models.sp")).unwrap();
+    assert!(models.contains(".option scale=1.0u") && models.contains("nfet_01v8__tt.pm3.spice"));
+    assert!(std::fs::read_to_string(out.join(".spiceinit")).unwrap().contains("ngbehavior=hsa"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("112 transistors"), "4 × 28 in fa_1");
+}
+
+fn predictor<'a>(c: &'a Value, p: &str) -> &'a Value {
+    &c["predictors"][p]
+}
+
+#[test]
+fn spice_energy_tracks_switching_tos() {
+    if !support::tool("ngspice") {
+        return;
+    }
+    let Some(hd) = sky130::cells_dir() else { return };
+    let dir = support::scratch("spice_validate");
+    let out = ok(&tosim(&[
+        "validate",
+        "spice",
+        "--circuits",
+        "add:ripple:8@100,mul:array:4@60",
+        "--cells",
+        hd.to_str().unwrap(),
+        "--jobs",
+        "2",
+        "-o",
+        dir.to_str().unwrap(),
+        "--json",
+        "-",
+    ]));
+    // The command fails unless every period settles and every output equals the scalar evaluator's.
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let circuits = j["circuits"].as_array().unwrap();
+    assert_eq!(circuits.len(), 2);
+    for c in circuits {
+        let name = c["name"].as_str().unwrap();
+        let ops = c["operations"].as_u64().unwrap();
+        assert_eq!(c["correct"].as_u64(), Some(ops), "{name}");
+        assert_eq!(c["settled"].as_u64(), Some(ops), "{name}");
+        // Plausible magnitudes: tens to thousands of fJ per operation for 224..~700 transistors.
+        let e = num(&c["energy_fj"]["mean"]);
+        assert!((10.0..5000.0).contains(&e), "{name}: {e} fJ/op");
+        // Operand dependence: the most expensive operation costs several times the cheapest.
+        assert!(num(&c["energy_fj"]["max_over_min"]) > 2.0, "{name}");
+        // Switching TOs track the energy, and beat the constant (static TO) cost.
+        let sw = predictor(c, "switching_tos");
+        let r = num(&sw["fit"]["r"]);
+        assert!(r > 0.7, "{name}: r(switching TOs) = {r}");
+        let st = predictor(c, "static_tos");
+        assert!(num(&sw["cv_mre"]) < num(&st["cv_mre"]), "{name}");
+        // Energy per switching TO: fJ scale (0.5..10 fJ per gate switched, with wires absent).
+        let k = num(&sw["per_unit_fj"]);
+        assert!((0.5..10.0).contains(&k), "{name}: {k} fJ per switching TO");
+    }
+    // per_op.csv feeds `tosim fit`: switching TOs are more precise than the constant.
+    let csv = dir.join("per_op.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 1 + 100 + 60);
+    let add_only = dir.join("add.csv");
+    let mut lines = text.lines();
+    let mut f = String::from(lines.next().unwrap());
+    f.push('\n');
+    for l in lines.filter(|l| l.starts_with("add_ripple_u8,")) {
+        f.push_str(l);
+        f.push('\n');
+    }
+    std::fs::write(&add_only, f).unwrap();
+    let fit: Value = serde_json::from_str(&ok(&tosim(&[
+        "fit",
+        add_only.to_str().unwrap(),
+        "--energy",
+        "energy_fj",
+        "--x",
+        "switching_tos,static_tos",
+        "--json",
+        "-",
+    ])))
+    .unwrap();
+    let p_sw = num(&fit["predictors"][0]["precision"]);
+    let p_const = num(&fit["constant"]["precision"]);
+    assert!(p_sw > p_const, "precision {p_sw} vs constant {p_const}");
+    assert!(Path::new(&dir.join("validate.json")).is_file());
+}
