@@ -485,3 +485,30 @@ fn batchnorm_and_linear_layers_agree_and_track_float() {
         }
     }
 }
+
+/// Glitch mode adds glitch TOs and leaves everything else as in zero-delay mode;
+/// with inertial unit delays every settled toggle is also a transition, so
+/// glitch TOs are at least the switching TOs, per layer and per primitive.
+#[test]
+fn glitch_mode_counts_hazards_too() {
+    let (net, data) = digits();
+    let q = QuantNet::new(&net, IntFormat::Int8, &data.x).unwrap();
+    let x: Vec<Vec<i64>> = (0..4).map(|i| q.quantise_input(data.sample(i))).collect();
+    let ctx =
+        RunContext { model: "digits".into(), net: &net, x: &data.x[..4 * 64], xq: &x, labels: None, per_neuron: false };
+    let zero = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
+    let glitch = GateNet::with_mode(q, Profile::default_profile().unwrap(), tosim_nn::Mode::Glitch).unwrap();
+    let rz = NetReport::build(&ctx, &zero, &zero.run(&x, &|_, _, _| {}));
+    let rg = NetReport::build(&ctx, &glitch, &glitch.run(&x, &|_, _, _| {}));
+    assert!(rz.total.glitch_tos.is_none());
+    assert!(rg.agreement);
+    assert_eq!(rz.total.switching_tos, rg.total.switching_tos);
+    assert_eq!(rz.total.static_tos, rg.total.static_tos);
+    for (lz, lg) in rz.layers.iter().zip(&rg.layers) {
+        assert!(lg.glitch_tos.unwrap() >= lz.switching_tos, "{}", lz.name);
+        for (p, c) in &lg.by_primitive {
+            assert!(c.glitch_tos.unwrap() >= c.switching_tos, "{} {p:?}", lz.name);
+        }
+    }
+    assert_eq!(rg.total.glitch_tos, Some(rg.layers.iter().map(|l| l.glitch_tos.unwrap()).sum()));
+}

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use tosim_nn::{
-    load_onnx, DataSet, GateNet, IntFormat, NetReport, Primitive, Profile, QuantNet, RunContext, SampleStats,
+    load_onnx, DataSet, GateNet, IntFormat, Mode, NetReport, Primitive, Profile, QuantNet, RunContext, SampleStats,
 };
 
 const DEFAULT_MODEL: &str = "circuits/models/digits_mlp.onnx";
@@ -42,6 +42,9 @@ pub struct NetArgs {
     /// Report every neuron.
     #[arg(long)]
     pub per_neuron: bool,
+    /// `zero` (settled values) or `glitch` (also the unit-delay glitch simulator; slower).
+    #[arg(long, default_value = "zero")]
+    pub mode: String,
 }
 
 fn existing(p: PathBuf, what: &str, default: bool) -> Result<PathBuf> {
@@ -64,6 +67,11 @@ pub fn run(a: NetArgs) -> Result<()> {
     let format = IntFormat::parse(&a.format).with_context(|| {
         format!("--format {}: expected int8 or int16 (floating point is not available yet)", a.format)
     })?;
+    let mode = match a.mode.as_str() {
+        "zero" => Mode::Zero,
+        "glitch" => Mode::Glitch,
+        m => bail!("--mode {m}: expected zero or glitch"),
+    };
     let model_default = a.model.is_none();
     let model = existing(a.model.unwrap_or_else(|| DEFAULT_MODEL.into()), "model", model_default)?;
     let (data, labels) = match (a.data, model_default) {
@@ -88,7 +96,7 @@ pub fn run(a: NetArgs) -> Result<()> {
     }
     let q = QuantNet::new(&net, format, &ds.x)?;
     let xq: Vec<Vec<i64>> = (0..samples).map(|i| q.quantise_input(ds.sample(i))).collect();
-    let g = GateNet::new(q, profile)?;
+    let g = GateNet::with_mode(q, profile, mode)?;
 
     let start = std::time::Instant::now();
     let tty = std::io::stderr().is_terminal();
@@ -152,8 +160,13 @@ fn print_table(r: &NetReport, secs: f64) {
     let mut o = std::io::stdout().lock();
     let _ = writeln!(
         o,
-        "model    {}  ({} samples, {}, profile {}, cells {})",
-        r.model, r.samples, r.format, r.profile, r.binding
+        "model    {}  ({} samples, {}, profile {}, cells {}, {} mode)",
+        r.model,
+        r.samples,
+        r.format,
+        r.profile,
+        r.binding,
+        if r.mode == Mode::Glitch { "glitch" } else { "zero-delay" }
     );
     let _ = writeln!(
         o,
@@ -218,6 +231,15 @@ fn print_table(r: &NetReport, secs: f64) {
         "switching TOs per sample: mean {:.0}, p5 {}, median {}, p95 {} (min {}, max {})",
         s.mean, s.p5, s.median, s.p95, s.min, s.max
     );
+    if let Some(gt) = t.glitch_tos {
+        let per: Vec<String> = r.layers.iter().map(|l| format!("{} {}", l.name, l.glitch_tos.unwrap_or(0))).collect();
+        let _ = writeln!(
+            o,
+            "glitch TOs (unit delay per CMOS stage): {gt} = {:.3} x switching ({})",
+            gt as f64 / t.switching_tos.max(1) as f64,
+            per.join(", ")
+        );
+    }
     let _ = writeln!(o, "FLOPs: fvcore convention (one per MAC of a linear layer); ptflops would count {}", t.ptflops);
     let _ = writeln!(o, "gate-level run: {secs:.2} s");
 }
@@ -227,14 +249,15 @@ fn write_csv(p: &Path, r: &NetReport) -> std::io::Result<()> {
     let prims = [Primitive::Multiply, Primitive::Add, Primitive::Compare];
     write!(f, "layer,neuron,samples,macs,flops,static_tos,switching_tos")?;
     for k in prims {
-        write!(f, ",{0}_static_tos,{0}_switching_tos", k.name())?;
+        write!(f, ",{0}_static_tos,{0}_switching_tos,{0}_glitch_tos", k.name())?;
     }
     writeln!(f)?;
     let by_cols =
         |f: &mut dyn Write, by: &std::collections::BTreeMap<Primitive, tosim_nn::Counts>| -> std::io::Result<()> {
             for k in prims {
                 let c = by.get(&k).copied().unwrap_or_default();
-                write!(f, ",{},{}", c.static_tos, c.switching_tos)?;
+                let g = c.glitch_tos.map_or(String::new(), |g| g.to_string());
+                write!(f, ",{},{},{g}", c.static_tos, c.switching_tos)?;
             }
             writeln!(f)
         };

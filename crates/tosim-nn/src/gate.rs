@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
-use tosim_sim::{run_zero_delay, Options, Program, Recorded};
+use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram, Options, Program, Recorded};
 use tosim_units::{generate, Kind, UnitSpec};
 
 use crate::error::{HardwareError, Result};
@@ -70,6 +70,9 @@ pub struct Counts {
     pub static_tos: u64,
     /// Switching TOs: transistor gates that change level, summed over operations.
     pub switching_tos: u64,
+    /// Glitch TOs (unit delay per CMOS stage, inertial), in glitch mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glitch_tos: Option<u64>,
 }
 
 impl std::ops::AddAssign<&Counts> for Counts {
@@ -77,7 +80,22 @@ impl std::ops::AddAssign<&Counts> for Counts {
         self.operations += o.operations;
         self.static_tos += o.static_tos;
         self.switching_tos += o.switching_tos;
+        self.glitch_tos = match (self.glitch_tos, o.glitch_tos) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
     }
+}
+
+/// Which simulator counts the transitions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Zero-delay: settled values only (switching TOs).
+    #[default]
+    Zero,
+    /// Also the unit-delay glitch simulator (glitch TOs, hazards included).
+    Glitch,
 }
 
 /// One generated, bound and compiled unit.
@@ -91,6 +109,8 @@ pub struct HwUnit {
     pub program: Program,
     /// Its role in the reports.
     pub primitive: Primitive,
+    /// The glitch program (unit delay), in glitch mode.
+    pub glitch: Option<GlitchProgram>,
 }
 
 impl HwUnit {
@@ -123,6 +143,8 @@ pub struct GateNet {
     pub profile: Profile,
     /// Units per layer.
     pub layers: Vec<LayerUnits>,
+    /// Simulation mode.
+    pub mode: Mode,
 }
 
 /// What one neuron did over all samples.
@@ -200,6 +222,7 @@ fn sext(v: u128, bits: u32) -> i64 {
 /// Unit builder with a cache by spec.
 struct Units<'a> {
     lib: &'a Library,
+    mode: Mode,
     built: Vec<Arc<HwUnit>>,
 }
 
@@ -213,20 +236,33 @@ impl Units<'_> {
         let netlist = generate(&spec).map_err(|e| hw(e.to_string()))?;
         let models = self.lib.bind(&netlist).map_err(|e| hw(e.to_string()))?;
         let program = Program::compile(&netlist, &models).map_err(|e| hw(e.to_string()))?;
-        let u = Arc::new(HwUnit { spec, netlist, program, primitive });
+        let glitch = match self.mode {
+            Mode::Zero => None,
+            Mode::Glitch => {
+                Some(GlitchProgram::compile(&netlist, &models, Delay::Unit).map_err(|e| hw(e.to_string()))?)
+            }
+        };
+        let u = Arc::new(HwUnit { spec, netlist, program, primitive, glitch });
         self.built.push(u.clone());
         Ok(u)
     }
 }
 
 impl GateNet {
-    /// Generates, binds and compiles every unit the profile names for `qnet`.
+    /// Generates, binds and compiles every unit the profile names for `qnet`
+    /// (zero-delay mode).
     pub fn new(qnet: QuantNet, profile: Profile) -> Result<GateNet> {
+        GateNet::with_mode(qnet, profile, Mode::Zero)
+    }
+
+    /// Like [`GateNet::new`]; in [`Mode::Glitch`] every unit also runs on the
+    /// unit-delay glitch simulator (slower).
+    pub fn with_mode(qnet: QuantNet, profile: Profile, mode: Mode) -> Result<GateNet> {
         let lib = Library::named(&profile.binding, None)
             .map_err(|e| HardwareError { unit: format!("library {}", profile.binding), what: e.to_string() })?;
         let f = qnet.format;
         let u = profile.units(f).clone();
-        let mut units = Units { lib: &lib, built: Vec::new() };
+        let mut units = Units { lib: &lib, mode, built: Vec::new() };
         let mut layers = Vec::new();
         for l in &qnet.layers {
             let mul_spec = |w: u32| {
@@ -257,7 +293,7 @@ impl GateNet {
             };
             layers.push(LayerUnits { mul, acc, relu, requant });
         }
-        Ok(GateNet { qnet, profile, layers })
+        Ok(GateNet { qnet, profile, layers, mode })
     }
 
     /// Runs every sample (quantised inputs, `samples × width`) through the
@@ -366,8 +402,13 @@ impl GateNet {
                 sw += c.switching_tos;
                 run.per_sample[(i as u64 / per) as usize] += c.switching_tos;
             }
+            let glitch_tos = u.glitch.as_ref().and_then(|gp| {
+                let opts =
+                    GlitchOptions { base: Options { per_op_stats: false, ..Options::default() }, transport: false };
+                gp.report(&run_glitch(gp, &stream, &opts), false).glitch_tos
+            });
             let e = run.by_primitive.entry(u.primitive).or_default();
-            *e += &Counts { operations: n_ops, static_tos: u.transistors() * n_ops, switching_tos: sw };
+            *e += &Counts { operations: n_ops, static_tos: u.transistors() * n_ops, switching_tos: sw, glitch_tos };
         };
         sim(&hw.mul, mul_ops);
         sim(&hw.acc, acc_ops);

@@ -55,7 +55,7 @@ pub mod testing;
 
 pub use data::DataSet;
 pub use error::{HardwareError, NnError, Result};
-pub use gate::{Counts, GateNet, HwUnit, LayerRun, LayerUnits, NeuronRun, Primitive};
+pub use gate::{Counts, GateNet, HwUnit, LayerRun, LayerUnits, Mode, NeuronRun, Primitive};
 pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network};
 pub use npy::{read_npy, NpyArray, NpyData};
 pub use onnx::{load_onnx, parse_onnx};

@@ -85,6 +85,9 @@ pub struct LayerReport {
     pub static_tos: u64,
     /// Switching TOs.
     pub switching_tos: u64,
+    /// Glitch TOs (`--mode glitch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glitch_tos: Option<u64>,
     /// Counts by primitive (`multiply`, `add`, `compare`).
     pub by_primitive: BTreeMap<Primitive, Counts>,
     /// Switching TOs per sample.
@@ -107,6 +110,9 @@ pub struct Totals {
     pub static_tos: u64,
     /// Switching TOs.
     pub switching_tos: u64,
+    /// Glitch TOs (`--mode glitch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glitch_tos: Option<u64>,
     /// By primitive.
     pub by_primitive: BTreeMap<Primitive, Counts>,
     /// Switching TOs per sample.
@@ -131,6 +137,8 @@ pub struct NetReport {
     pub model: String,
     /// Number format.
     pub format: String,
+    /// Simulation mode (`zero` or `glitch`).
+    pub mode: crate::gate::Mode,
     /// Hardware profile name.
     pub profile: String,
     /// Cell library binding.
@@ -208,6 +216,7 @@ impl NetReport {
             ptflops: 0,
             static_tos: 0,
             switching_tos: 0,
+            glitch_tos: None,
             by_primitive: BTreeMap::new(),
             per_sample: SampleStats::default(),
         };
@@ -230,6 +239,7 @@ impl NetReport {
             total.ptflops += ptflops;
             total.static_tos += c.static_tos;
             total.switching_tos += c.switching_tos;
+            total.glitch_tos = c.glitch_tos.map(|g| total.glitch_tos.unwrap_or(0) + g);
             for (p, v) in &by {
                 *total.by_primitive.entry(*p).or_default() += v;
             }
@@ -243,6 +253,7 @@ impl NetReport {
                 ptflops,
                 static_tos: c.static_tos,
                 switching_tos: c.switching_tos,
+                glitch_tos: c.glitch_tos,
                 by_primitive: by,
                 per_sample: SampleStats::of(&per),
                 per_neuron: ctx.per_neuron.then(|| {
@@ -280,6 +291,7 @@ impl NetReport {
         NetReport {
             model: ctx.model.clone(),
             format: q.format.name().to_string(),
+            mode: g.mode,
             profile: g.profile.name.clone(),
             binding: g.profile.binding.clone(),
             samples,
