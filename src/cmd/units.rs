@@ -23,10 +23,11 @@ pub struct ListArgs {
     /// Widths of the cost table, comma separated.
     #[arg(long, value_delimiter = ',', default_value = "8,16,32")]
     pub widths: Vec<u32>,
-    /// Library binding for transistor counts and CMOS stages (TOML); the
-    /// embedded textbook library when omitted.
+    /// Library bindings for transistor counts and CMOS stages: `textbook`
+    /// (embedded) or a binding file (TOML); repeat for one column pair per
+    /// library. Default: textbook.
     #[arg(long)]
-    pub library: Option<PathBuf>,
+    pub library: Vec<String>,
     /// Directory holding the library's foundry SPICE files.
     #[arg(long)]
     pub cells_dir: Option<PathBuf>,
@@ -307,16 +308,16 @@ pub fn cost_specs(width: u32) -> Vec<UnitSpec> {
 }
 
 fn costs(a: &ListArgs) -> Result<()> {
-    let lib = match &a.library {
-        Some(p) => Some(Library::load(p, a.cells_dir.as_deref()).map_err(|e| anyhow!("{e}"))?),
-        None => match Library::textbook() {
-            Ok(l) => Some(l),
-            Err(e) => {
-                eprintln!("note: no textbook library ({e}); transistors and stages left out");
-                None
-            }
-        },
-    };
+    let names: Vec<String> = if a.library.is_empty() { vec!["textbook".into()] } else { a.library.clone() };
+    let mut libs = Vec::new();
+    for name in &names {
+        let lib = if name == "textbook" {
+            Library::textbook()
+        } else {
+            Library::load(Path::new(name), a.cells_dir.as_deref())
+        };
+        libs.push(lib.map_err(|e| anyhow!("library {name}: {e}"))?);
+    }
     let kind = match &a.kind {
         Some(k) => Some(Kind::from_name(k).ok_or_else(|| anyhow!("unknown kind `{k}`"))?),
         None => None,
@@ -324,43 +325,66 @@ fn costs(a: &ListArgs) -> Result<()> {
     let mut rows = Vec::new();
     for &w in &a.widths {
         for spec in cost_specs(w) {
-            if kind.is_some_and(|k| k != spec.kind) {
-                continue;
-            }
-            if info(spec.kind, spec.arch).is_none() {
+            if kind.is_some_and(|k| k != spec.kind) || info(spec.kind, spec.arch).is_none() {
                 continue;
             }
             let n = generate(&spec)?;
-            let c = costs_of(&n, lib.as_ref())?;
-            rows.push((spec, c));
+            let per_lib: Vec<Costs> = libs.iter().map(|l| costs_of(&n, Some(l))).collect::<Result<_>>()?;
+            let base = costs_of(&n, None)?;
+            rows.push((spec, base, per_lib));
         }
     }
     let mut out = String::new();
     if a.json {
-        let v: Vec<serde_json::Value> =
-            rows.iter().map(|(s, c)| serde_json::json!({ "unit": s.design_name(), "spec": s, "costs": c })).collect();
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(s, c, per)| {
+                let libs: BTreeMap<&str, serde_json::Value> = libs
+                    .iter()
+                    .zip(per)
+                    .map(|(l, p)| {
+                        (l.name(), serde_json::json!({"transistors": p.transistors, "depth_stages": p.depth_stages}))
+                    })
+                    .collect();
+                serde_json::json!({ "unit": s.design_name(), "spec": s, "cells": c.cells, "by_type": c.by_type,
+                    "depth_cells": c.depth_cells, "libraries": libs })
+            })
+            .collect();
         out = serde_json::to_string_pretty(&v)?;
         out.push('\n');
     } else {
-        let lname = lib.as_ref().map_or("none".to_string(), |l| l.name().to_string());
-        writeln!(out, "| unit | kind | arch | signed | final adder | n | cells | transistors ({lname}) | depth (cells) | depth (stages) |")?;
-        writeln!(out, "|---|---|---|---|---|---:|---:|---:|---:|---:|")?;
+        // Published per-operation constants, for adders only: 28 transistors
+        // per full-adder bit (28n) and EuclidNets' 5n - 3 gates per n-bit addition.
+        let adders = kind == Some(Kind::Add);
+        let mut head = String::from("| unit | n | cells | depth (cells) |");
+        let mut rule = String::from("|---|---:|---:|---:|");
+        for l in &libs {
+            head.push_str(&format!(" T {0} | stages {0} |", l.name()));
+            rule.push_str("---:|---:|");
+        }
+        if adders {
+            head.push_str(" cells / (5n-3) |");
+            rule.push_str("---:|");
+            for l in &libs {
+                head.push_str(&format!(" T {} / 28n |", l.name()));
+                rule.push_str("---:|");
+            }
+        }
+        writeln!(out, "{head}\n{rule}")?;
         let opt = |x: Option<u64>| x.map_or("–".to_string(), |v| v.to_string());
-        for (s, c) in &rows {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                s.design_name(),
-                s.kind,
-                s.arch,
-                if s.signed { "s" } else { "u" },
-                s.final_adder.map_or("", |f| f.name()),
-                s.width,
-                c.cells,
-                opt(c.transistors),
-                c.depth_cells,
-                opt(c.depth_stages.map(u64::from)),
-            )?;
+        for (s, c, per) in &rows {
+            write!(out, "| {} | {} | {} | {} |", s.design_name(), s.width, c.cells, c.depth_cells)?;
+            for p in per {
+                write!(out, " {} | {} |", opt(p.transistors), opt(p.depth_stages.map(u64::from)))?;
+            }
+            if adders {
+                let n = s.width as f64;
+                write!(out, " {:.2} |", c.cells as f64 / (5.0 * n - 3.0))?;
+                for p in per {
+                    write!(out, " {:.2} |", p.transistors.unwrap_or(0) as f64 / (28.0 * n))?;
+                }
+            }
+            out.push('\n');
         }
     }
     std::io::stdout().write_all(out.as_bytes())?;

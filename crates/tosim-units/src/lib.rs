@@ -591,14 +591,8 @@ pub fn reference(spec: &UnitSpec, inputs: &[u128]) -> Result<Vec<u128>, UnitErro
             let p = if spec.signed { (sa * sb) as u128 } else { a * x[1] };
             vec![p & mask(2 * n)]
         }
-        Kind::Div => {
-            let b = x[1];
-            if b == 0 {
-                vec![m, a]
-            } else {
-                vec![a / b, a % b]
-            }
-        }
+        // Division by zero: q = all ones, r = a (RISC-V).
+        Kind::Div => vec![a.checked_div(x[1]).unwrap_or(m), a.checked_rem(x[1]).unwrap_or(a)],
         Kind::Sqrt => {
             let q = isqrt_u128(a);
             vec![q, a - q * q]
