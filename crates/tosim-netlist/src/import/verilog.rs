@@ -36,11 +36,10 @@ const SYMS: &[&str] = &[
     "@", "*", "+", "-", "<", ">", "/", "%",
 ];
 
-fn lex<'a>(text: &'a str, file: &str) -> Result<Vec<(Tok<'a>, usize)>, ImportError> {
-    let mut l = Lexer { s: text.as_bytes(), pos: 0, line: 1 };
-    let mut out = Vec::new();
+/// The next token and its line, `None` at the end of the text.
+fn next_token<'a>(l: &mut Lexer<'a>, text: &'a str, file: &str) -> Result<Option<(Tok<'a>, usize)>, ImportError> {
     let err = |line: usize, msg: String| ImportError::Syntax { loc: Loc { file: file.into(), line }, msg };
-    loop {
+    {
         // Whitespace, comments, attributes, directives.
         while l.pos < l.s.len() {
             let c = l.s[l.pos];
@@ -75,7 +74,7 @@ fn lex<'a>(text: &'a str, file: &str) -> Result<Vec<(Tok<'a>, usize)>, ImportErr
             }
         }
         if l.pos >= l.s.len() {
-            return Ok(out);
+            return Ok(None);
         }
         let line = l.line;
         let c = l.s[l.pos];
@@ -85,7 +84,7 @@ fn lex<'a>(text: &'a str, file: &str) -> Result<Vec<(Tok<'a>, usize)>, ImportErr
             {
                 l.pos += 1;
             }
-            out.push((Tok::Id(&text[st..l.pos]), line));
+            return Ok(Some((Tok::Id(&text[st..l.pos]), line)));
         } else if c == b'\\' {
             l.pos += 1;
             let st = l.pos;
@@ -95,7 +94,7 @@ fn lex<'a>(text: &'a str, file: &str) -> Result<Vec<(Tok<'a>, usize)>, ImportErr
             if st == l.pos {
                 return Err(err(line, "empty escaped identifier".into()));
             }
-            out.push((Tok::Id(&text[st..l.pos]), line));
+            return Ok(Some((Tok::Id(&text[st..l.pos]), line)));
         } else if c.is_ascii_digit() || c == b'\'' {
             let st = l.pos;
             while l.pos < l.s.len() && (l.s[l.pos].is_ascii_digit() || l.s[l.pos] == b'_') {
@@ -145,14 +144,14 @@ fn lex<'a>(text: &'a str, file: &str) -> Result<Vec<(Tok<'a>, usize)>, ImportErr
                     size_txt.parse::<usize>().map_err(|_| err(line, "bad size".into()))?.min(1 << 16)
                 };
                 bits.resize(size, false);
-                out.push((Tok::Num(bits), line));
+                return Ok(Some((Tok::Num(bits), line)));
             } else {
                 let v: u128 = size_txt.parse().map_err(|_| err(line, format!("bad number `{size_txt}`")))?;
-                out.push((Tok::Num((0..32).map(|i| v >> i & 1 == 1).collect()), line));
+                return Ok(Some((Tok::Num((0..32).map(|i| v >> i & 1 == 1).collect()), line)));
             }
         } else if let Some(s) = SYMS.iter().find(|s| l.s[l.pos..].starts_with(s.as_bytes())) {
             l.pos += s.len();
-            out.push((Tok::Sym(s), line));
+            return Ok(Some((Tok::Sym(s), line)));
         } else {
             return Err(err(line, format!("unexpected character `{}`", c as char)));
         }
@@ -226,67 +225,115 @@ impl Module {
     }
 }
 
+/// A recursive-descent parser over a streaming lexer with a small lookahead
+/// buffer, so memory does not grow with the token count.
 struct Parser<'a> {
-    toks: Vec<(Tok<'a>, usize)>,
-    pos: usize,
+    text: &'a str,
+    lexer: Lexer<'a>,
+    buf: std::collections::VecDeque<(Tok<'a>, usize)>,
+    done: bool,
+    lex_err: Option<ImportError>,
+    last_line: usize,
     file: &'a str,
 }
 
 impl<'a> Parser<'a> {
-    fn line(&self) -> usize {
-        self.toks.get(self.pos).or(self.toks.last()).map_or(0, |t| t.1)
+    fn new(text: &'a str, file: &'a str) -> Self {
+        Parser {
+            text,
+            lexer: Lexer { s: text.as_bytes(), pos: 0, line: 1 },
+            buf: std::collections::VecDeque::new(),
+            done: false,
+            lex_err: None,
+            last_line: 1,
+            file,
+        }
     }
-    fn err<T>(&self, msg: impl Into<String>) -> Result<T, ImportError> {
-        Err(ImportError::Syntax { loc: Loc { file: self.file.into(), line: self.line() }, msg: msg.into() })
+    /// Makes token `k` of the lookahead available (unless the text ends).
+    fn fill(&mut self, k: usize) {
+        while self.buf.len() <= k && !self.done {
+            match next_token(&mut self.lexer, self.text, self.file) {
+                Ok(Some(t)) => self.buf.push_back(t),
+                Ok(None) => self.done = true,
+                Err(e) => {
+                    self.lex_err = Some(e);
+                    self.done = true;
+                }
+            }
+        }
     }
-    fn peek(&self) -> Option<&Tok<'a>> {
-        self.toks.get(self.pos).map(|t| &t.0)
+    fn bump(&mut self) {
+        self.fill(0);
+        if let Some((_, line)) = self.buf.pop_front() {
+            self.last_line = line;
+        }
     }
-    fn is(&self, s: &str) -> bool {
+    fn line(&mut self) -> usize {
+        self.fill(0);
+        self.buf.front().map_or(self.last_line, |t| t.1)
+    }
+    fn err<T>(&mut self, msg: impl Into<String>) -> Result<T, ImportError> {
+        let line = self.line();
+        Err(ImportError::Syntax { loc: Loc { file: self.file.into(), line }, msg: msg.into() })
+    }
+    fn peek(&mut self) -> Option<&Tok<'a>> {
+        self.fill(0);
+        self.buf.front().map(|t| &t.0)
+    }
+    fn peek_at(&mut self, k: usize) -> Option<&Tok<'a>> {
+        self.fill(k);
+        self.buf.get(k).map(|t| &t.0)
+    }
+    fn is(&mut self, s: &str) -> bool {
         matches!(self.peek(), Some(Tok::Sym(x)) if *x == s)
     }
-    fn is_kw(&self, s: &str) -> bool {
+    fn is_kw(&mut self, s: &str) -> bool {
         matches!(self.peek(), Some(Tok::Id(x)) if *x == s)
     }
     fn eat(&mut self, s: &str) -> bool {
         if self.is(s) || self.is_kw(s) {
-            self.pos += 1;
+            self.bump();
             true
         } else {
             false
         }
     }
-    fn expect(&mut self, s: &str) -> Result<(), ImportError> {
-        if self.eat(s) {
-            Ok(())
-        } else {
-            match self.peek() {
-                None => self.err(format!("unexpected end of file, expected `{s}`")),
-                Some(t) => self.err(format!("expected `{s}`, found {}", show(t))),
-            }
+    fn found(&mut self) -> String {
+        match self.peek() {
+            None => "the end of the file".into(),
+            Some(t) => show(t),
         }
     }
-    fn ident(&mut self) -> Result<String, ImportError> {
-        match self.peek() {
-            Some(Tok::Id(s)) => {
-                let s = s.to_string();
-                self.pos += 1;
-                Ok(s)
-            }
-            None => self.err("unexpected end of file, expected an identifier"),
-            Some(t) => self.err(format!("expected an identifier, found {}", show(t))),
+    fn expect(&mut self, s: &str) -> Result<(), ImportError> {
+        if self.eat(s) {
+            return Ok(());
         }
+        if self.peek().is_none() {
+            return self.err(format!("unexpected end of file, expected `{s}`"));
+        }
+        let f = self.found();
+        self.err(format!("expected `{s}`, found {f}"))
+    }
+    fn ident(&mut self) -> Result<String, ImportError> {
+        if let Some(Tok::Id(s)) = self.peek() {
+            let s = s.to_string();
+            self.bump();
+            return Ok(s);
+        }
+        if self.peek().is_none() {
+            return self.err("unexpected end of file, expected an identifier");
+        }
+        let f = self.found();
+        self.err(format!("expected an identifier, found {f}"))
     }
     fn int(&mut self) -> Result<i64, ImportError> {
         let neg = self.eat("-");
-        match self.peek() {
-            Some(Tok::Num(bits)) => {
-                let v = bits.iter().take(63).enumerate().fold(0i64, |a, (i, &b)| a | (i64::from(b) << i));
-                self.pos += 1;
-                Ok(if neg { -v } else { v })
-            }
-            _ => self.err("expected a number"),
+        if let Some(Tok::Num(bits)) = self.peek() {
+            let v = bits.iter().take(63).enumerate().fold(0i64, |a, (i, &b)| a | (i64::from(b) << i));
+            self.bump();
+            return Ok(if neg { -v } else { v });
         }
+        self.err("expected a number")
     }
     /// `[msb:lsb]` if present.
     fn range(&mut self) -> Result<Option<(i64, i64)>, ImportError> {
@@ -310,7 +357,7 @@ impl<'a> Parser<'a> {
                 Some(Tok::Sym(")")) => depth -= 1,
                 _ => {}
             }
-            self.pos += 1;
+            self.bump();
         }
         Ok(())
     }
@@ -336,7 +383,7 @@ fn parse_modules(p: &mut Parser) -> Result<Vec<Module>, ImportError> {
     Ok(mods)
 }
 
-fn declare(p: &Parser, m: &mut Module, name: &str, range: Option<(i64, i64)>) -> Result<(), ImportError> {
+fn declare(p: &mut Parser, m: &mut Module, name: &str, range: Option<(i64, i64)>) -> Result<(), ImportError> {
     let (msb, lsb) = range.unwrap_or((0, 0));
     if let Some(d) = m.decls.get(name) {
         if (d.msb, d.lsb) != (msb, lsb) {
@@ -353,7 +400,7 @@ fn declare(p: &Parser, m: &mut Module, name: &str, range: Option<(i64, i64)>) ->
     Ok(())
 }
 
-fn port_dir(p: &Parser, m: &mut Module, name: &str, input: bool) -> Result<(), ImportError> {
+fn port_dir(p: &mut Parser, m: &mut Module, name: &str, input: bool) -> Result<(), ImportError> {
     match m.ports.iter_mut().find(|(n, _)| n == name) {
         Some(port) => port.1 = Some(input),
         None => return p.err(format!("`{name}` is declared as a port but is not in the port list of `{}`", m.name)),
@@ -391,7 +438,7 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
                     port_dir(p, &mut m, &n, dir == "input")?;
                     // Further names with the same direction.
                     while p.is(",")
-                        && matches!(p.toks.get(p.pos + 1), Some((Tok::Id(s), _)) if !["input", "output", "inout"].contains(s))
+                        && matches!(p.peek_at(1), Some(Tok::Id(s)) if !["input", "output", "inout"].contains(s))
                     {
                         p.expect(",")?;
                         let n = p.ident()?;
@@ -418,11 +465,11 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
             Some(Tok::Id(kw)) => {
                 match kw {
                     "endmodule" => {
-                        p.pos += 1;
+                        p.bump();
                         break;
                     }
                     "input" | "output" | "wire" | "inout" => {
-                        p.pos += 1;
+                        p.bump();
                         if kw == "inout" {
                             return p.err("inout ports are not supported");
                         }
@@ -452,7 +499,7 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
                         p.expect(";")?;
                     }
                     "assign" => {
-                        p.pos += 1;
+                        p.bump();
                         loop {
                             let lhs = sig_vec(p, &mut m, false)?;
                             p.expect("=")?;
@@ -473,7 +520,7 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
                     }
                     _ => {
                         // Cell instance: TYPE [#(...)] NAME ( .PIN(expr), ... ) ;
-                        p.pos += 1;
+                        p.bump();
                         if p.eat("#") {
                             p.skip_parens()?;
                         }
@@ -509,14 +556,14 @@ fn parse_module(p: &mut Parser) -> Result<Module, ImportError> {
     Ok(m)
 }
 
-fn lvalue_of(p: &Parser, m: &Module, name: &str) -> Result<Vec<Sig>, ImportError> {
+fn lvalue_of(p: &mut Parser, m: &Module, name: &str) -> Result<Vec<Sig>, ImportError> {
     match m.decls.get(name) {
         Some(d) => Ok((0..d.width() as Sig).map(|i| d.base + i).collect()),
         None => p.err(format!("`{name}` is not declared")),
     }
 }
 
-fn push_assign(p: &Parser, m: &mut Module, lhs: Vec<Sig>, rhs: Vec<Expr>, line: usize) -> Result<(), ImportError> {
+fn push_assign(p: &mut Parser, m: &mut Module, lhs: Vec<Sig>, rhs: Vec<Expr>, line: usize) -> Result<(), ImportError> {
     if rhs.len() > lhs.len() && rhs[lhs.len()..].iter().any(|e| *e != Expr::Sig(0)) {
         // Verilog truncates; a netlist writer never relies on that.
         let _ = p;
@@ -577,7 +624,7 @@ fn binary(p: &mut Parser, m: &mut Module, level: usize) -> Result<Vec<Expr>, Imp
         if !LEVELS[level].contains(&s) {
             break;
         }
-        p.pos += 1;
+        p.bump();
         let rhs = binary(p, m, level + 1)?;
         let op = match s {
             "|" | "||" => Op::Or,
@@ -617,15 +664,15 @@ fn unary(p: &mut Parser, m: &mut Module) -> Result<Vec<Expr>, ImportError> {
 fn primary(p: &mut Parser, m: &mut Module) -> Result<Vec<Expr>, ImportError> {
     match p.peek().cloned() {
         Some(Tok::Sym("(")) => {
-            p.pos += 1;
+            p.bump();
             let e = expr(p, m)?;
             p.expect(")")?;
             Ok(e)
         }
         Some(Tok::Sym("{")) => {
-            p.pos += 1;
+            p.bump();
             // Replication {n{...}} or concatenation {a, b} (MSB first).
-            if let Some(Tok::Num(_)) = p.peek() {
+            if matches!(p.peek(), Some(Tok::Num(_))) && matches!(p.peek_at(1), Some(Tok::Sym("{"))) {
                 let n = p.int()?;
                 if p.eat("{") {
                     let inner = concat_items(p, m)?;
@@ -639,18 +686,17 @@ fn primary(p: &mut Parser, m: &mut Module) -> Result<Vec<Expr>, ImportError> {
                     }
                     return Ok(out);
                 }
-                p.pos -= 1;
             }
             let v = concat_items(p, m)?;
             p.expect("}")?;
             Ok(v)
         }
         Some(Tok::Num(bits)) => {
-            p.pos += 1;
+            p.bump();
             Ok(bits.into_iter().map(|b| Expr::Sig(Sig::from(b))).collect())
         }
         Some(Tok::Id(name)) => {
-            p.pos += 1;
+            p.bump();
             let Some(d) = m.decls.get(name).cloned() else {
                 return p.err(format!("`{name}` is not declared"));
             };
@@ -908,9 +954,13 @@ fn build(e: &Expr, out: Sig, m: &mut Module, cells: &mut Vec<Cell>, line: usize,
 }
 
 pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netlist, ImportError> {
-    let toks = lex(text, file)?;
-    let mut p = Parser { toks, pos: 0, file };
-    let mods = parse_modules(&mut p)?;
+    let mut p = Parser::new(text, file);
+    let parsed = parse_modules(&mut p);
+    // A lexical error ends the token stream; it, not the parse error it causes, is the cause.
+    if let Some(e) = p.lex_err.take() {
+        return Err(e);
+    }
+    let mods = parsed?;
     let loc = |line: usize| Loc { file: file.to_string(), line };
     let leaf = |ty: &str| {
         Gate::from_yosys(ty).is_some()
@@ -1092,8 +1142,7 @@ mod tests {
 
     fn one(src: &str) -> Option<(Gate, Vec<Sig>)> {
         let text = format!("module m(a, b, c, d, y); input a, b, c, d; output y; assign y = {src}; endmodule");
-        let toks = lex(&text, "t.v").ok()?;
-        let mut p = Parser { toks, pos: 0, file: "t.v" };
+        let mut p = Parser::new(&text, "t.v");
         let m = parse_modules(&mut p).ok()?.pop()?;
         match_gate(&fold(m.assigns[0].1.clone()))
     }
