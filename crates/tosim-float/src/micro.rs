@@ -15,7 +15,8 @@
 //! operand stream (the input of a switching simulation).
 //!
 //! Programs here (for [`Format`] `f`): [`exp`], [`sigmoid`], [`tanh`],
-//! [`silu`], [`rsqrt`], [`softmax`] in floating point.
+//! [`silu`], [`rsqrt`], [`softmax`] in floating point, and [`fixed_exp`],
+//! [`fixed_sigmoid`] in int16 fixed point (Q4.11 in, Q1.14 out).
 //!
 //! **exp** reduces the argument by ln 2: `k = round(x·log2 e)`,
 //! `r = x − k·ln2_hi − k·ln2_lo` (Cody & Waite 1980: `ln2_hi` has few enough
@@ -618,8 +619,9 @@ fn q(v: f64, frac: u32) -> Src {
 
 /// Appends fixed-point e^n for n ≤ 0 in Q4.11, result in Q1.14; the same
 /// method as [`exp`] in integers: n clamped to ≥ −11 (e^−11 < half an output
-/// LSB), `t = n·log2 e` (signed multiply, shift), `k = ⌊t⌋` (wiring),
-/// `r = n − k·ln 2 ∈ [0, ln 2)`, a degree-4 Taylor polynomial in Q1.14 by
+/// LSB), `t = n·log2 e` (signed multiply, shift), `k = ⌊t + ½⌋` (an add
+/// and wiring), `r = n − k·ln 2 ∈ [−ln2/2, ln2/2]` (so that e^r ∈ [0.7, 1.42]
+/// fits Q1.14), a degree-4 Taylor polynomial in Q1.14 by
 /// Horner (signed multiply, shift, add), then `2^k` as an arithmetic barrel
 /// shift right by −k. Every shift truncates (rounds toward −∞).
 fn fixed_exp_core(b: &mut Builder, n: Src) -> Src {
@@ -627,7 +629,8 @@ fn fixed_exp_core(b: &mut Builder, n: Src) -> Src {
     let (fi, fo) = (FIXED_IN_FRAC, FIXED_OUT_FRAC);
     let n = b.op(MicroOp::IntMax { width: w }, &[n, Src::Const((-11i64 << fi) as u128 & 0xffff)]);
     let t = b.op(MicroOp::IntMulShr { width: w, shift: 14 }, &[n, q(std::f64::consts::LOG2_E, 14)]);
-    let k = b.op(MicroOp::Sar { amount: fi, width: w }, &[t]);
+    let th = b.op(MicroOp::IntAdd { width: w }, &[t, Src::Const(1 << (fi - 1))]);
+    let k = b.op(MicroOp::Sar { amount: fi, width: w }, &[th]);
     let kq = b.op(MicroOp::Shl { amount: fi, width: w }, &[k]);
     let kln2 = b.op(MicroOp::IntMulShr { width: w, shift: 14 }, &[kq, q(std::f64::consts::LN_2, 14)]);
     let r = b.op(MicroOp::IntSub { width: w }, &[n, kln2]);
@@ -689,7 +692,7 @@ pub fn fixed_sigmoid_plain(x: i16) -> i16 {
     let ax = xs.max(xs.wrapping_neg());
     let n = (-ax).max(-11 << 11);
     let t = mul_shr(n, qc(std::f64::consts::LOG2_E, 14), 14);
-    let k = t >> 11;
+    let k = (t + 1024) >> 11;
     let kln2 = mul_shr(k.wrapping_shl(11), qc(std::f64::consts::LN_2, 14), 14);
     let r = (n.wrapping_sub(kln2)).wrapping_shl(3);
     let fact = |i: u32| (1..=i).map(|j| j as f64).product::<f64>();
