@@ -623,6 +623,19 @@ fn bad_input_errors() {
     let hier = r#"{"modules": {"inner": {"ports": {}, "cells": {}}, "outer": {"attributes": {"top": "1"}, "ports": {}, "cells": {"u": {"type": "inner", "connections": {}}}}}}"#;
     let e = read_yosys_json(hier, "h.json", None).unwrap_err().to_string();
     assert!(e.contains("flatten"), "{e}");
+    // The builder: a NAND2 given one input.
+    let mut b = NetlistBuilder::new("pins");
+    let a = b.add_input_bus("a", 1);
+    let t = b.gate_type(Gate::Nand2);
+    let y = b.add_net(Some("y"));
+    b.add_cell_full(t, &a, &[y], Some("g"), tosim_netlist::Loc::default());
+    b.add_output_bus("y", &[y]);
+    match b.finish() {
+        Err(NetlistError::PinCount { cell, expected, found, .. }) => {
+            assert_eq!((cell.as_str(), expected, found), ("g", (2, 1), (1, 1)));
+        }
+        other => panic!("pin count: {other:?}"),
+    }
     // A word-level cell asks for techmapping.
     let word = r#"{"modules": {"top": {"ports": {}, "cells": {"u": {"type": "$add", "connections": {}}}}}}"#;
     let e = read_yosys_json(word, "w.json", None).unwrap_err().to_string();
