@@ -8,16 +8,16 @@ use crate::Arch;
 
 pub(crate) const DIV_RESTORING_DOC: &str = "restoring array divider (e.g. Hwang 1979, Computer Arithmetic, ch. 7): \
      n rows of an (n+1)-bit subtractor and n MUX2 that restore when the difference is negative; \
-     b = 0 gives q = all ones, r = a";
+     b = 0 gives q = all ones, r = a; signed: sign and magnitude around the unsigned array";
 pub(crate) const DIV_NONRESTORING_DOC: &str = "non-restoring array divider (Hwang 1979; controlled add/subtract \
      cells): n rows of (n+1)-bit add-or-subtract chosen by the previous sign, then a remainder correction; \
-     b = 0 gives q = all ones, r = a";
+     b = 0 gives q = all ones, r = a; signed: sign and magnitude around the unsigned array";
 pub(crate) const SQRT_RESTORING_DOC: &str = "restoring digit-by-digit square root array (e.g. Parhami 2010, \
      Computer Arithmetic, ch. 21): row k subtracts 4Q+1 from 4R + next two radicand bits and restores on a borrow";
 pub(crate) const SQRT_NONRESTORING_DOC: &str = "non-restoring square root array (Li & Chu 1996): row k adds \
      4Q+3 or subtracts 4Q+1 by the previous remainder's sign, one remainder correction at the end";
 
-/// n/n unsigned divider (see [`DIV_RESTORING_DOC`], [`DIV_NONRESTORING_DOC`]).
+/// n/n divider, unsigned or signed (see [`DIV_RESTORING_DOC`], [`DIV_NONRESTORING_DOC`]).
 ///
 /// Restoring, rows i = n−1 … 0: T = 2R + a_i (n+1 bits, R < b so T < 2b),
 /// D = T − b by T + ~b + 1; the carry out is 1 iff T ≥ b, which is q_i; the new
@@ -29,9 +29,42 @@ pub(crate) const SQRT_NONRESTORING_DOC: &str = "non-restoring square root array 
 /// add/subtract row: b ⊕ sub, carry-in sub); the new R equals the restoring
 /// trial difference T − b, so q_i = ¬sign(R) is the same quotient bit. At the
 /// end r = R + (b ∧ sign(R)). b = 0 again gives q = 2ⁿ−1, r = a.
-pub(crate) fn divider(l: &mut Logic, arch: Arch, n: usize, adder: Arch) {
+pub(crate) fn divider(l: &mut Logic, arch: Arch, n: usize, signed: bool, adder: Arch) {
     let a = l.input("a", n);
     let b = l.input("b", n);
+    let (q, r) = if signed { signed_divide(l, arch, &a, &b, adder) } else { divide(l, arch, &a, &b, adder) };
+    l.output("q", &q);
+    l.output("r", &r);
+}
+
+/// Signed division (truncating, as Rust's `/` and `%` and RISC-V `div`/`rem`)
+/// by sign and magnitude around the unsigned array: |a| = (a ⊕ s_a) + s_a and
+/// |b| likewise on the chosen adder, the unsigned array, then
+/// q = (q_u ⊕ t) + t with t = (s_a ⊕ s_b) ∧ (b ≠ 0) and r = (r_u ⊕ s_a) + s_a
+/// (the remainder takes the dividend's sign). b = 0: the unsigned array gives
+/// q_u = 2ⁿ−1, r_u = |a|, t = 0, so q = −1 and r = a (RISC-V). MIN / −1:
+/// |MIN| = 2ⁿ⁻¹ as an unsigned number, q_u = 2ⁿ⁻¹, negated = MIN, r = 0 (RISC-V).
+fn signed_divide(l: &mut Logic, arch: Arch, a: &[Sig], b: &[Sig], adder: Arch) -> (Vec<Sig>, Vec<Sig>) {
+    let n = a.len();
+    let (sa, sb) = (a[n - 1], b[n - 1]);
+    let cond_neg = |l: &mut Logic, x: &[Sig], s: Sig| -> Vec<Sig> {
+        let xs: Vec<Sig> = x.iter().map(|&v| l.xor(v, s)).collect();
+        add(l, adder, &xs, &vec![ZERO; n], s).0
+    };
+    let ma = cond_neg(l, a, sa);
+    let mb = cond_neg(l, b, sb);
+    let (uq, ur) = divide(l, arch, &ma, &mb, adder);
+    let nonzero = l.or_n(b);
+    let differ = l.xor(sa, sb);
+    let t = l.and(differ, nonzero);
+    let q = cond_neg(l, &uq, t);
+    let r = cond_neg(l, &ur, sa);
+    (q, r)
+}
+
+/// The unsigned array: (quotient, remainder).
+fn divide(l: &mut Logic, arch: Arch, a: &[Sig], b: &[Sig], adder: Arch) -> (Vec<Sig>, Vec<Sig>) {
+    let n = a.len();
     let mut q = vec![ZERO; n];
     let mut r = vec![ZERO; n];
     if arch == Arch::Restoring {
@@ -42,8 +75,6 @@ pub(crate) fn divider(l: &mut Logic, arch: Arch, n: usize, adder: Arch) {
             q[i] = c;
             r = (0..n).map(|j| l.mux(t[j], d[j], c)).collect();
         }
-        l.output("q", &q);
-        l.output("r", &r);
     } else {
         // R has n+1 bits; start at 0 (non-negative: subtract first).
         let mut rr = vec![ZERO; n + 1];
@@ -58,11 +89,9 @@ pub(crate) fn divider(l: &mut Logic, arch: Arch, n: usize, adder: Arch) {
         }
         let sign = rr[n];
         let corr: Vec<Sig> = b.iter().map(|&x| l.and(x, sign)).collect();
-        let (rem, _) = add(l, adder, &rr[..n], &corr, ZERO);
-        r = rem;
-        l.output("q", &q);
-        l.output("r", &r);
+        r = add(l, adder, &rr[..n], &corr, ZERO).0;
     }
+    (q, r)
 }
 
 /// Square root of a 2n-bit radicand: q = ⌊√a⌋ (n bits), r = a − q² (n+1 bits).

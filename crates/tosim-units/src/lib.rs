@@ -22,7 +22,7 @@
 //! | `shl`, `shr`, `sar` | `a[n]`, `b[k]` (amount) | `y[n]` = a shifted by b; b ≥ n shifts everything out (0, or the sign for `sar`) |
 //! | `lzc` | `a[n]` | `y[L]` = leading zeros of a (n when a = 0) |
 //! | `mul` | `a[n]`, `b[n]` | `p[2n]` = a·b (two's complement when signed) |
-//! | `div` | `a[n]`, `b[n]` | `q[n]` = a / b, `r[n]` = a mod b; b = 0 gives q = 2ⁿ−1, r = a (as RISC-V) |
+//! | `div` | `a[n]`, `b[n]` | `q[n]` = a / b, `r[n]` = a mod b (signed: truncating, r has a's sign); b = 0 gives q = 2ⁿ−1 (−1), r = a; signed MIN / −1 gives q = MIN, r = 0 (as RISC-V) |
 //! | `sqrt` | `a[2n]` | `q[n]` = ⌊√a⌋, `r[n+1]` = a − q² |
 //!
 //! ```
@@ -295,7 +295,7 @@ pub fn registry() -> &'static [UnitInfo] {
         v.push(info(
             Kind::Div,
             Arch::Restoring,
-            Signedness::Unsigned,
+            Signedness::Both,
             ra,
             "a[n] b[n]",
             "q[n] r[n]",
@@ -304,7 +304,7 @@ pub fn registry() -> &'static [UnitInfo] {
         v.push(info(
             Kind::Div,
             Arch::NonRestoring,
-            Signedness::Unsigned,
+            Signedness::Both,
             ra,
             "a[n] b[n]",
             "q[n] r[n]",
@@ -507,7 +507,7 @@ pub fn generate(spec: &UnitSpec) -> Result<Netlist, UnitError> {
         Kind::Shl | Kind::Shr | Kind::Sar => basic::shifter(&mut l, spec.kind, n),
         Kind::Lzc => basic::lzc(&mut l, n),
         Kind::Mul => mul::multiplier(&mut l, spec.arch, n, spec.signed, fa),
-        Kind::Div => divsqrt::divider(&mut l, spec.arch, n, fa),
+        Kind::Div => divsqrt::divider(&mut l, spec.arch, n, spec.signed, fa),
         Kind::Sqrt => divsqrt::sqrt(&mut l, spec.arch, n, fa),
     }
     Ok(l.finish()?)
@@ -592,6 +592,11 @@ pub fn reference(spec: &UnitSpec, inputs: &[u128]) -> Result<Vec<u128>, UnitErro
             vec![p & mask(2 * n)]
         }
         // Division by zero: q = all ones, r = a (RISC-V).
+        Kind::Div if spec.signed => match (sa.checked_div(sb), sa.checked_rem(sb)) {
+            // i128 never overflows on n ≤ 64-bit operands: MIN / −1 = 2ⁿ⁻¹, which masks to MIN.
+            (Some(q), Some(r)) => vec![q as u128 & m, r as u128 & m],
+            _ => vec![m, a],
+        },
         Kind::Div => vec![a.checked_div(x[1]).unwrap_or(m), a.checked_rem(x[1]).unwrap_or(a)],
         Kind::Sqrt => {
             let q = isqrt_u128(a);

@@ -137,5 +137,13 @@ fn division_by_zero_is_all_ones_and_a() {
         for a in [0u128, 1, 12345, 0xffff] {
             assert_eq!(eval(&n, &[a, 0]), vec![0xffff, a]);
         }
+        // Signed: q = -1 (all ones), r = a; MIN / -1 = MIN remainder 0 (RISC-V div/rem).
+        let s = generate(&spec.signed(true)).unwrap();
+        for a in [0u128, 1, 0x8000, 0xffff, 0x7fff] {
+            assert_eq!(eval(&s, &[a, 0]), vec![0xffff, a]);
+        }
+        assert_eq!(eval(&s, &[0x8000, 0xffff]), vec![0x8000, 0]);
+        // -7 / 2 = -3 remainder -1 (truncating): 0xfff9 / 2 -> 0xfffd, 0xffff.
+        assert_eq!(eval(&s, &[0xfff9, 2]), vec![0xfffd, 0xffff]);
     }
 }
