@@ -422,11 +422,14 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                         return Err(err("batch normalisation is folded only directly after a dense layer".into()))
                     }
                     LayerKind::Activation(Activation::Relu) if !g.relu => g.relu = true,
-                    LayerKind::Activation(a) if *a != Activation::Relu => {
+                    LayerKind::Activation(a @ (Activation::Sigmoid | Activation::Tanh)) => {
                         return Err(err(format!(
-                            "{} in an integer format needs exp/division units, not available yet (ReLU only)",
+                            "{} in an integer format needs exp and division units, not available yet (ReLU only)",
                             a.name()
                         )))
+                    }
+                    LayerKind::Activation(a @ Activation::LeakyRelu { .. }) => {
+                        return Err(err(format!("{} is not implemented in integer formats yet (ReLU only)", a.name())))
                     }
                     LayerKind::Softmax if i + 1 == n => {}
                     LayerKind::Softmax => return Err(err("softmax is supported only as the last layer".into())),
