@@ -84,7 +84,7 @@ fn next_token<'a>(l: &mut Lexer<'a>, text: &'a str, file: &str) -> Result<Option
             {
                 l.pos += 1;
             }
-            return Ok(Some((Tok::Id(&text[st..l.pos]), line)));
+            Ok(Some((Tok::Id(&text[st..l.pos]), line)))
         } else if c == b'\\' {
             l.pos += 1;
             let st = l.pos;
@@ -94,7 +94,7 @@ fn next_token<'a>(l: &mut Lexer<'a>, text: &'a str, file: &str) -> Result<Option
             if st == l.pos {
                 return Err(err(line, "empty escaped identifier".into()));
             }
-            return Ok(Some((Tok::Id(&text[st..l.pos]), line)));
+            Ok(Some((Tok::Id(&text[st..l.pos]), line)))
         } else if c.is_ascii_digit() || c == b'\'' {
             let st = l.pos;
             while l.pos < l.s.len() && (l.s[l.pos].is_ascii_digit() || l.s[l.pos] == b'_') {
@@ -144,16 +144,16 @@ fn next_token<'a>(l: &mut Lexer<'a>, text: &'a str, file: &str) -> Result<Option
                     size_txt.parse::<usize>().map_err(|_| err(line, "bad size".into()))?.min(1 << 16)
                 };
                 bits.resize(size, false);
-                return Ok(Some((Tok::Num(bits), line)));
+                Ok(Some((Tok::Num(bits), line)))
             } else {
                 let v: u128 = size_txt.parse().map_err(|_| err(line, format!("bad number `{size_txt}`")))?;
-                return Ok(Some((Tok::Num((0..32).map(|i| v >> i & 1 == 1).collect()), line)));
+                Ok(Some((Tok::Num((0..32).map(|i| v >> i & 1 == 1).collect()), line)))
             }
         } else if let Some(s) = SYMS.iter().find(|s| l.s[l.pos..].starts_with(s.as_bytes())) {
             l.pos += s.len();
-            return Ok(Some((Tok::Sym(s), line)));
+            Ok(Some((Tok::Sym(s), line)))
         } else {
-            return Err(err(line, format!("unexpected character `{}`", c as char)));
+            Err(err(line, format!("unexpected character `{}`", c as char)))
         }
     }
 }
