@@ -297,6 +297,8 @@ impl StageNetlist {
 struct Node {
     net: u32,
     rhs: u32,
+    /// Range of this node's input nets in `GlitchProgram::node_inputs`.
+    ins: (u32, u32),
     insns: (u32, u32),
     delay: u32,
     ring: u32,
@@ -317,6 +319,7 @@ pub struct GlitchProgram {
     stages: StageNetlist,
     insns: Vec<Insn>,
     nodes: Vec<Node>,
+    node_inputs: Vec<u32>,
     slots: usize,
     inputs: Vec<Vec<u32>>,
     rings: usize,
@@ -344,6 +347,7 @@ impl GlitchProgram {
         let mut latest = vec![0u32; nn];
         let mut rings = 0u32;
         let mut windows = Vec::new();
+        let mut node_inputs = Vec::new();
         for &c in sn.order() {
             let out = sn.cell_outputs(c)[0];
             let ins: Vec<u32> = sn.cell_inputs(c).iter().map(|x| x.0).collect();
@@ -378,7 +382,16 @@ impl GlitchProgram {
                 latest[out.index()] = l + d;
                 windows.push((node, e, l + d - 1));
             }
-            nodes.push(Node { net: out.0, rhs, insns: (start, insns.len() as u32), delay: d, ring: rings });
+            let i0 = node_inputs.len() as u32;
+            node_inputs.extend(sn.cell_inputs(c).iter().map(|x| x.0));
+            nodes.push(Node {
+                net: out.0,
+                rhs,
+                ins: (i0, node_inputs.len() as u32),
+                insns: (start, insns.len() as u32),
+                delay: d,
+                ring: rings,
+            });
             rings += d;
         }
         let horizon = latest.iter().copied().max().unwrap_or(0);
@@ -423,6 +436,7 @@ impl GlitchProgram {
             stages,
             insns,
             nodes,
+            node_inputs,
             slots: next as usize,
             rings: rings as usize,
             eval_at,
@@ -513,6 +527,8 @@ struct GScratch {
     settled: Vec<Blk>,
     carry: Vec<Blk>,
     ring: Vec<Blk>,
+    stamp: Vec<u32>,
+    hist: Vec<u64>,
     ops: Vec<u128>,
     sw: Csa,
     nt: Csa,
@@ -530,6 +546,8 @@ impl GScratch {
             settled: vec![[0; W]; nn],
             carry: vec![[0; W]; nn],
             ring: vec![[0; W]; p.rings],
+            stamp: vec![u32::MAX; nn],
+            hist: vec![0; p.nodes.len()],
             ops: Vec::new(),
             sw: Csa::new(),
             nt: Csa::new(),
@@ -570,7 +588,7 @@ fn glitch_chunk_impl<const PER_OP: bool>(
     let nn = st.netlist.net_count();
     let g = Geometry::new(start, end);
     let flat: Vec<u32> = p.inputs.iter().flatten().copied().collect();
-    let GScratch { val, settled, carry, ring, ops, sw, nt, gl, lanes } = scr;
+    let GScratch { val, settled, carry, ring, stamp, hist, ops, sw, nt, gl, lanes } = scr;
     let settle = |val: &mut Vec<Blk>| {
         for n in &p.nodes {
             run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
@@ -628,6 +646,9 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             if PER_OP && c != 0 {
                 gl.add_weighted(st.load[s], t);
             }
+            if c != 0 {
+                stamp[s] = 0;
+            }
             val[s] = newin[k];
         }
         for n in &p.nodes {
@@ -636,16 +657,37 @@ fn glitch_chunk_impl<const PER_OP: bool>(
                 *r = init;
             }
         }
+        // Event-driven over words: a node is evaluated at τ only if one of its
+        // inputs changed at τ (in any lane), and updated at τ+1 only if its
+        // right-hand side changed at τ+1-d (the only time an update can come from).
         for tau in 0..p.horizon as usize {
+            let tau32 = tau as u32;
             let (ca, la) = (&p.eval_at.0, &p.eval_at.1);
             for &ni in &la[ca[tau] as usize..ca[tau + 1] as usize] {
                 let n = &p.nodes[ni as usize];
-                run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
-                ring[(n.ring + tau as u32 % n.delay) as usize] = val[n.rhs as usize];
+                let d = n.delay;
+                let cur_pos = (n.ring + tau32 % d) as usize;
+                let prev_pos = (n.ring + (tau32 + d - 1) % d) as usize;
+                let active =
+                    p.node_inputs[n.ins.0 as usize..n.ins.1 as usize].iter().any(|&i| stamp[i as usize] == tau32);
+                let changed = if active {
+                    run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
+                    let new = val[n.rhs as usize];
+                    let changed = new != ring[prev_pos];
+                    ring[cur_pos] = new;
+                    changed
+                } else {
+                    ring[cur_pos] = ring[prev_pos];
+                    false
+                };
+                hist[ni as usize] = hist[ni as usize] << 1 | changed as u64;
             }
             let (cb, lb) = (&p.update_at.0, &p.update_at.1);
             for &ni in &lb[cb[tau] as usize..cb[tau + 1] as usize] {
                 let n = &p.nodes[ni as usize];
+                if n.delay <= 64 && hist[ni as usize] >> (n.delay - 1) & 1 == 0 {
+                    continue;
+                }
                 let r = &ring[n.ring as usize..(n.ring + n.delay) as usize];
                 let cur = val[n.net as usize];
                 let t1 = tau + 1;
@@ -676,8 +718,15 @@ fn glitch_chunk_impl<const PER_OP: bool>(
                         gl.add_weighted(st.load[n.net as usize], t);
                     }
                     val[n.net as usize] = new;
+                    stamp[n.net as usize] = tau32 + 1;
                 }
             }
+        }
+        for s in stamp.iter_mut() {
+            *s = u32::MAX;
+        }
+        for h in hist.iter_mut() {
+            *h = 0;
         }
         debug_assert!((0..nn).all(|i| val[i] == settled[i]), "glitch engine did not settle");
         for i in 0..nn {
