@@ -785,6 +785,14 @@ fn sky130_bindings() {
     let fa = lib.abstract_cell(Gate::Fa).unwrap().transistors();
     let ha = lib.abstract_cell(Gate::Ha).unwrap().transistors();
     assert_eq!(s.transistors, Some(u64::from(ha + 3 * fa)));
+    // Through Yosys JSON too: our export names the foundry cells, the resolver reads them back.
+    let mut j = Vec::new();
+    write_json(&n, &mut j).unwrap();
+    let nj = tosim_netlist::import::read_yosys_json_with(std::str::from_utf8(&j).unwrap(), "rca.json", &opts).unwrap();
+    assert_eq!(cells_by_type(&nj), cells_by_type(&n));
+    for v in all_vectors(&nj) {
+        assert_eq!(eval(&nj, &v), vec![v[0] + v[1]], "{v:?}");
+    }
     // Without the resolver the foundry cells are unknown.
     assert!(matches!(read_data("sky130_rca4.v"), Err(ImportError::UnknownCell { .. })));
     // The same adder from abstract HA/FA cells binds to the same total.
@@ -804,4 +812,30 @@ fn sky130_bindings() {
     assert_eq!(stats(&g, Some((lib.name(), &gm))).transistors, s.transistors);
     // Both have the same stage depth: the path through the carries.
     assert_eq!(stats(&g, Some((lib.name(), &gm))).depth_stages, s.depth_stages);
+}
+
+/// `tosim netlist stats --json` reports what the library API computes.
+#[test]
+fn cli_stats() {
+    let bin = env!("CARGO_BIN_EXE_tosim");
+    let f = data("gates.v");
+    let out = run(Command::new(bin).args(["netlist", "stats", "--json"]).arg(&f));
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let n = read_file(&f).unwrap();
+    assert_eq!(j["cells"], 15);
+    assert_eq!(j["transistors"].as_u64(), Some(textbook_transistors(&n)));
+    assert_eq!(j["depth_cells"].as_u64(), Some(u64::from(n.depth())));
+    assert_eq!(j["input_bits"], 10);
+    assert_eq!(j["output_bits"], 16);
+    let text = run(Command::new(bin).args(["netlist", "stats"]).arg(&f));
+    assert!(text.contains("transistors") && text.contains("AOI21"), "{text}");
+    // Export through the CLI reads back to the same cells.
+    let dir = support::scratch("netlist_cli");
+    let o = dir.join("g.json");
+    run(Command::new(bin).args(["netlist", "export", "--format", "json", "-o"]).arg(&o).arg(&f));
+    assert_eq!(cells_by_type(&read_file(&o).unwrap()), cells_by_type(&n));
+    // A missing file is an error, not a panic.
+    let st = Command::new(bin).args(["netlist", "stats", "no/such/file.v"]).output().unwrap();
+    assert!(!st.status.success());
+    assert!(String::from_utf8_lossy(&st.stderr).contains("no/such/file.v"));
 }
