@@ -285,6 +285,6 @@ fn cli_export_and_eval() {
     assert!(err.contains("ops.txt:2:") && err.contains("does not fit"), "{err}");
     // Errors for a bad spec name the problem.
     let out =
-        tosim(&["unit", "eval", "--kind", "div", "--arch", "restoring", "--width", "8", "--signed", "--stream", "x"]);
+        tosim(&["unit", "eval", "--kind", "sqrt", "--arch", "restoring", "--width", "8", "--signed", "--stream", "x"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no signed version"));
 }

@@ -291,13 +291,14 @@ pub fn costs_of(n: &Netlist, lib: Option<&Library>) -> Result<Costs> {
 
 /// The units of the cost table: every registry entry at its default
 /// signedness (unsigned, or signed where only signed exists) and default adder,
-/// plus the signed multipliers and each tree multiplier with a Kogge-Stone final adder.
+/// plus the signed multipliers and dividers and each tree multiplier with a
+/// Kogge-Stone final adder.
 pub fn cost_specs(width: u32) -> Vec<UnitSpec> {
     let mut v = Vec::new();
     for i in registry() {
         let s = UnitSpec::new(i.kind, i.arch, width).signed(i.signedness == Signedness::Signed);
         v.push(s);
-        if i.kind == Kind::Mul && i.signedness == Signedness::Both {
+        if matches!(i.kind, Kind::Mul | Kind::Div) && i.signedness == Signedness::Both {
             v.push(s.signed(true));
         }
         if i.kind == Kind::Mul && matches!(i.arch, Arch::Wallace | Arch::Dadda | Arch::Booth) {
