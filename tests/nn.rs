@@ -417,6 +417,18 @@ fn gemm_attributes_and_integer_activation_limits() {
 /// both ReLU units, and the int16 logits, scaled back, track the float logits.
 #[test]
 fn batchnorm_and_linear_layers_agree_and_track_float() {
+    random_net_agrees_and_tracks_float(("Relu", vec![]));
+}
+
+/// The same with a LeakyReLU (slope 0.1 = m / 2^k, a multiplier and a
+/// comparator-and-selector) instead of the ReLU: requantisation then clamps on
+/// both sides.
+#[test]
+fn leaky_relu_agrees_and_tracks_float() {
+    random_net_agrees_and_tracks_float(("LeakyRelu", vec![Attr::Float("alpha", 0.1)]));
+}
+
+fn random_net_agrees_and_tracks_float(act: (&str, Vec<Attr>)) {
     // SplitMix64 → uniform in [-1, 1).
     let mut state = 0x1234_5678_u64;
     let mut rnd = move || {
@@ -445,7 +457,7 @@ fn batchnorm_and_linear_layers_agree_and_track_float() {
         .init_f32("w3", &[3, 4], &w3)
         .node("Gemm", "fc1", &["x", "w1", "b1"], &["h1"], &[Attr::Int("transB", 1)])
         .node("BatchNormalization", "bn", &["h1", "g", "be", "mu", "var"], &["h2"], &[Attr::Float("epsilon", 1e-5)])
-        .node("Relu", "relu", &["h2"], &["h3"], &[])
+        .node(act.0, "act", &["h2"], &["h3"], &act.1)
         .node("MatMul", "fc2", &["h3", "w2"], &["h4"], &[])
         .node("Add", "fc2_add", &["h4", "b2"], &["h5"], &[])
         .node("Gemm", "fc3", &["h5", "w3"], &["h6"], &[Attr::Int("transB", 1)])
@@ -455,7 +467,9 @@ fn batchnorm_and_linear_layers_agree_and_track_float() {
     for (fmt, relu) in [(IntFormat::Int8, "max"), (IntFormat::Int8, "mask"), (IntFormat::Int16, "max")] {
         let q = QuantNet::new(&net, fmt, &x).unwrap();
         assert_eq!(q.layers.len(), 3);
-        assert!(q.layers[0].relu && !q.layers[1].relu && q.layers[1].requant.is_some());
+        assert_eq!(q.layers[0].relu, act.0 == "Relu");
+        assert_eq!(q.layers[0].leaky.is_some(), act.0 == "LeakyRelu");
+        assert!(!q.layers[1].relu && q.layers[1].requant.is_some());
         let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
         let text = tosim_nn::DEFAULT_PROFILE.replace("relu = \"max\"", &format!("relu = \"{relu}\""));
         let profile = Profile::parse(&text, Path::new("p.toml"), None).unwrap();
@@ -464,7 +478,13 @@ fn batchnorm_and_linear_layers_agree_and_track_float() {
         for (s, xs) in xq.iter().enumerate() {
             let want = q.infer(xs);
             for (l, run) in runs.iter().enumerate() {
-                assert_eq!(run.sample_outputs(s), want.layers[l], "{} {relu} sample {s} layer {l}", fmt.name());
+                assert_eq!(
+                    run.sample_outputs(s),
+                    want.layers[l],
+                    "{} {} {relu} sample {s} layer {l}",
+                    fmt.name(),
+                    act.0
+                );
             }
         }
         if fmt == IntFormat::Int16 {
@@ -480,8 +500,8 @@ fn batchnorm_and_linear_layers_agree_and_track_float() {
                 }
             }
             // int16 steps are ~1/32767 of each tensor's range and the logits here are
-            // O(1); measured 4.0e-5. A wrong batch-norm fold or requantisation gives O(0.1).
-            assert!(worst < 5e-4, "int16 logits differ from float by {worst}");
+            // O(1); measured 4.0e-5 (ReLU). A wrong batch-norm fold, slope or requantisation gives O(0.1).
+            assert!(worst < 5e-4, "{}: int16 logits differ from float by {worst}", act.0);
         }
     }
 }

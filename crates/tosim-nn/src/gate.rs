@@ -11,6 +11,7 @@
 //! | multiplier, signed b×b | `(w[i], x[i])` for i = 0…K−1 |
 //! | accumulator adder, A bits | `(acc, p[i], 0)` for i = 0…K−1 (acc = 0 before the first), then `(acc, bias, 0)` |
 //! | ReLU (`max` unit, A bits, or AND mask) | `(acc, 0)` — when the layer has a ReLU |
+//! | LeakyReLU: multiplier A×A, then `max` unit, A bits | `(acc, m)`, then `(acc, ⌊acc·m / 2^k⌋)` |
 //! | requantisation multiplier, signed V×V | `(r, m)` — hidden layers |
 //! | rounding adder, W+1 bits | `(u, 1, 0)` — hidden layers |
 //! | upper clamp (`max` unit, W bits) | `(¬t, ¬Q)` — hidden layers |
@@ -130,6 +131,8 @@ pub struct LayerUnits {
     pub acc: Arc<HwUnit>,
     /// ReLU unit, when the layer has a ReLU.
     pub relu: Option<Arc<HwUnit>>,
+    /// LeakyReLU slope multiplier (A×A) and comparator-and-selector (A bits).
+    pub leaky: Option<[Arc<HwUnit>; 2]>,
     /// Requantisation multiplier, rounding adder and clamp (hidden layers).
     pub requant: Option<[Arc<HwUnit>; 3]>,
 }
@@ -283,6 +286,13 @@ impl GateNet {
             } else {
                 None
             };
+            let leaky = match &l.leaky {
+                Some(_) => Some([
+                    units.get(mul_spec(f.acc_bits()), Primitive::Multiply)?,
+                    units.get(UnitSpec::new(Kind::Max, u.compare, f.acc_bits()).signed(true), Primitive::Compare)?,
+                ]),
+                None => None,
+            };
             let requant = match &l.requant {
                 Some(r) => Some([
                     units.get(mul_spec(r.mul_bits), Primitive::Multiply)?,
@@ -291,7 +301,7 @@ impl GateNet {
                 ]),
                 None => None,
             };
-            layers.push(LayerUnits { mul, acc, relu, requant });
+            layers.push(LayerUnits { mul, acc, relu, leaky, requant });
         }
         Ok(GateNet { qnet, profile, layers, mode })
     }
@@ -332,6 +342,7 @@ impl GateNet {
         let mut mul_ops = Vec::with_capacity(samples * d.inputs * 2);
         let mut acc_ops = Vec::with_capacity(samples * (d.inputs + 1) * 3);
         let mut relu_ops = Vec::new();
+        let (mut lk_mul_ops, mut lk_max_ops) = (Vec::new(), Vec::new());
         let (mut rq_ops, mut rnd_ops, mut hi_ops, mut lo_ops) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut outputs = Vec::with_capacity(samples);
         let ev = |u: &HwUnit, ops: &mut Vec<u128>, operands: &[u128]| -> u128 {
@@ -356,10 +367,14 @@ impl GateNet {
                 acc = memo(&hw.acc, &mut acc_memo, &mut acc_ops, acc, p);
             }
             acc = memo(&hw.acc, &mut acc_memo, &mut acc_ops, acc, mask(d.bias[o], a));
-            let r = match &hw.relu {
-                Some(u) if u.spec.kind == Kind::Max => ev(u, &mut relu_ops, &[acc, 0]),
-                Some(u) => ev(u, &mut relu_ops, &[acc]),
-                None => acc,
+            let r = match (&hw.relu, &hw.leaky, &ql.leaky) {
+                (Some(u), _, _) if u.spec.kind == Kind::Max => ev(u, &mut relu_ops, &[acc, 0]),
+                (Some(u), _, _) => ev(u, &mut relu_ops, &[acc]),
+                (None, Some([mu, mx]), Some(lk)) => {
+                    let p = sext(ev(mu, &mut lk_mul_ops, &[acc, mask(lk.multiplier, a)]), 2 * a);
+                    ev(mx, &mut lk_max_ops, &[acc, mask(p >> lk.shift, a)])
+                }
+                _ => acc,
             };
             let r = sext(r, a);
             let y = match (&ql.requant, &hw.requant) {
@@ -414,6 +429,10 @@ impl GateNet {
         sim(&hw.acc, acc_ops);
         if let Some(u) = &hw.relu {
             sim(u, relu_ops);
+        }
+        if let Some([mu, mx]) = &hw.leaky {
+            sim(mu, lk_mul_ops);
+            sim(mx, lk_max_ops);
         }
         if let Some([mu, rnd, cl]) = &hw.requant {
             sim(mu, rq_ops);

@@ -60,5 +60,5 @@ pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network}
 pub use npy::{read_npy, NpyArray, NpyData};
 pub use onnx::{load_onnx, parse_onnx};
 pub use profile::{FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
-pub use quant::{IntFormat, QDense, QLayer, QOutput, QuantNet, Requant};
+pub use quant::{IntFormat, Leaky, QDense, QLayer, QOutput, QuantNet, Requant};
 pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, Totals, UnitReport};

@@ -15,6 +15,9 @@
 //!   A = 32 for int8, 48 for int16); then `acc ← acc + b_q`. [`QuantNet::new`]
 //!   proves per neuron that `Σ|w|·Q + |b_q| < 2^(A−1)`, so no sum can overflow.
 //! - **ReLU** is `r = max(acc, 0)` on the accumulator (comparator and selector).
+//!   **LeakyReLU** with slope 0 < α < 1 is `r = max(acc, ⌊acc·m / 2^k⌋)`,
+//!   `α ≈ m / 2^k` as in requantisation (an A×A multiplier, a shift, a comparator
+//!   and selector); the requantisation after it clamps on both sides.
 //! - **Requantisation** to the next layer's scale: the real factor
 //!   `M = s_w·s_x/s_y` is an integer multiplier and a right shift, `M ≈ m / 2^k`,
 //!   `2^(c−2) ≤ m < 2^(c−1)` (c = 16 for int8, 32 for int16), and
@@ -158,6 +161,25 @@ pub struct QLayer {
     pub requant: Option<Requant>,
     /// Whether a ReLU follows.
     pub relu: bool,
+    /// A LeakyReLU follows: `r = max(acc, ⌊acc·m / 2^k⌋)` with `α ≈ m / 2^k`, 0 < α < 1.
+    pub leaky: Option<Leaky>,
+}
+
+/// The slope of a LeakyReLU as an integer multiplier and shift.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Leaky {
+    /// Multiplier m, `2^(c−2) ≤ m < 2^(c−1)`.
+    pub multiplier: i64,
+    /// Shift k.
+    pub shift: u32,
+}
+
+impl Leaky {
+    /// `max(acc, ⌊acc·m / 2^k⌋)` (an exact 2A-bit product; the shift is an arithmetic one).
+    pub fn apply(&self, acc: i64) -> i64 {
+        let p = (i128::from(acc) * i128::from(self.multiplier)) >> self.shift;
+        acc.max(p as i64)
+    }
 }
 
 /// A network quantised to an integer format.
@@ -231,6 +253,7 @@ struct Group {
     name: String,
     folded: Vec<String>,
     relu: bool,
+    leaky: Option<f32>,
     /// Index into the float layers of the group's last layer (for calibration).
     last: usize,
 }
@@ -311,7 +334,15 @@ impl QuantNet {
             } else {
                 None
             };
+            let leaky = match g.leaky {
+                Some(alpha) => {
+                    let (m, k) = multiplier(f64::from(alpha), format.mult_bits(), &g.name)?;
+                    Some(Leaky { multiplier: m, shift: k })
+                }
+                None => None,
+            };
             layers.push(QLayer {
+                leaky,
                 name: g.name,
                 folded: g.folded,
                 dense: QDense {
@@ -350,7 +381,11 @@ impl QuantNet {
                         acc = wrap(acc + w * xi, a);
                     }
                     acc = wrap(acc + d.bias[o], a);
-                    let r = if l.relu { acc.max(0) } else { acc };
+                    let r = match (&l.leaky, l.relu) {
+                        (Some(lk), _) => lk.apply(acc),
+                        (None, true) => acc.max(0),
+                        (None, false) => acc,
+                    };
                     match &l.requant {
                         None => r,
                         Some(rq) => {
@@ -399,9 +434,14 @@ fn group(net: &Network) -> Result<Vec<Group>> {
     for (i, l) in net.layers.iter().enumerate() {
         let err = |what: String| NnError::Quantise { layer: l.name.clone(), what };
         match &l.kind {
-            LayerKind::Dense(d) => {
-                groups.push(Group { dense: d.clone(), name: l.name.clone(), folded: Vec::new(), relu: false, last: i })
-            }
+            LayerKind::Dense(d) => groups.push(Group {
+                dense: d.clone(),
+                name: l.name.clone(),
+                folded: Vec::new(),
+                relu: false,
+                leaky: None,
+                last: i,
+            }),
             kind => {
                 let Some(g) = groups.last_mut() else {
                     return Err(err(format!("{} before the first dense layer", l.op)));
@@ -421,15 +461,20 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                     LayerKind::BatchNorm(_) => {
                         return Err(err("batch normalisation is folded only directly after a dense layer".into()))
                     }
-                    LayerKind::Activation(Activation::Relu) if !g.relu => g.relu = true,
+                    LayerKind::Activation(Activation::Relu) if !g.relu && g.leaky.is_none() => g.relu = true,
+                    LayerKind::Activation(Activation::LeakyRelu { alpha })
+                        if !g.relu && g.leaky.is_none() && *alpha > 0.0 && *alpha < 1.0 =>
+                    {
+                        g.leaky = Some(*alpha)
+                    }
                     LayerKind::Activation(a @ (Activation::Sigmoid | Activation::Tanh)) => {
                         return Err(err(format!(
-                            "{} in an integer format needs exp and division units, not available yet (ReLU only)",
+                            "{} in an integer format needs exp and division units, not available yet (ReLU and LeakyReLU only)",
                             a.name()
                         )))
                     }
-                    LayerKind::Activation(a @ Activation::LeakyRelu { .. }) => {
-                        return Err(err(format!("{} is not implemented in integer formats yet (ReLU only)", a.name())))
+                    LayerKind::Activation(Activation::LeakyRelu { alpha }) if !(*alpha > 0.0 && *alpha < 1.0) => {
+                        return Err(err(format!("LeakyReLU slope {alpha}: integer formats need 0 < alpha < 1")))
                     }
                     LayerKind::Softmax if i + 1 == n => {}
                     LayerKind::Softmax => return Err(err("softmax is supported only as the last layer".into())),

@@ -79,7 +79,7 @@ pub struct LayerReport {
     /// layer; bias, activations and softmax not counted.
     pub flops: u64,
     /// ptflops' count over all samples: inputs × neurons + neurons (bias) per
-    /// linear layer and one per ReLU output, per sample.
+    /// linear layer and one per ReLU or LeakyReLU output, per sample.
     pub ptflops: u64,
     /// Static TOs (transistors × operations of every unit).
     pub static_tos: u64,
@@ -233,7 +233,7 @@ impl NetReport {
                 *a += b;
             }
             let macs = k * n * s64;
-            let ptflops = (k * n + n + if ql.relu { n } else { 0 }) * s64;
+            let ptflops = (k * n + n + if ql.relu || ql.leaky.is_some() { n } else { 0 }) * s64;
             total.macs += macs;
             total.flops += macs;
             total.ptflops += ptflops;
@@ -278,6 +278,7 @@ impl NetReport {
         for l in &g.layers {
             let mut us = vec![&l.mul, &l.acc];
             us.extend(l.relu.iter());
+            us.extend(l.leaky.iter().flatten());
             if let Some(r) = &l.requant {
                 us.extend(r.iter());
             }
