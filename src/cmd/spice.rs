@@ -342,6 +342,8 @@ struct PredictorReport {
     cv_mre: Option<f64>,
     /// Energy per unit of the predictor (ratio of totals), fJ.
     per_unit_fj: Option<f64>,
+    /// Pearson r against the unit's own energy (Vpwr + Vpb, drivers left out).
+    r_unit: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -449,6 +451,9 @@ pub fn validate(a: ValidateArgs) -> Result<()> {
     for r in &runs {
         let mut preds = BTreeMap::new();
         let mut means = BTreeMap::new();
+        let unit_cols: Vec<usize> =
+            supplies.iter().enumerate().filter(|(_, s)| *s == "vpwr" || *s == "vpb").map(|(i, _)| i).collect();
+        let unit: Vec<f64> = r.measured.energy.iter().map(|e| unit_cols.iter().map(|&i| e[i]).sum::<f64>()).collect();
         for (p, x) in &r.predictors {
             let f = stats::fit(x, &r.energy);
             preds.insert(
@@ -458,6 +463,7 @@ pub fn validate(a: ValidateArgs) -> Result<()> {
                     fit: f,
                     cv_mre: stats::kfold_mre(x, &r.energy, a.folds),
                     per_unit_fj: stats::per_unit(x, &r.energy),
+                    r_unit: stats::pearson(x, &unit),
                 },
             );
             means.insert(p.clone(), x.iter().sum::<f64>() / x.len().max(1) as f64);
@@ -572,14 +578,14 @@ fn table(r: &ValidateReport) -> String {
         );
         let _ = writeln!(
             s,
-            "  {:<28} {:>10} {:>7} {:>7} {:>10} {:>10} {:>7} {:>7} {:>9}",
-            "predictor", "mean/op", "r", "r2", "a (fJ)", "b (fJ)", "MRE", "CV MRE", "fJ/unit"
+            "  {:<28} {:>10} {:>7} {:>7} {:>10} {:>10} {:>7} {:>7} {:>9} {:>7}",
+            "predictor", "mean/op", "r", "r2", "a (fJ)", "b (fJ)", "MRE", "CV MRE", "fJ/unit", "r unit"
         );
         for (p, v) in &c.predictors {
             let f = v.fit;
             let _ = writeln!(
                 s,
-                "  {:<28} {:>10.1} {:>7} {:>7} {:>10} {:>10} {:>7} {:>7} {:>9}",
+                "  {:<28} {:>10.1} {:>7} {:>7} {:>10} {:>10} {:>7} {:>7} {:>9} {:>7}",
                 p,
                 c.predictors_mean[p],
                 fmt_opt(f.and_then(|f| f.r), 3),
@@ -588,7 +594,8 @@ fn table(r: &ValidateReport) -> String {
                 fmt_opt(f.map(|f| f.b), 1),
                 fmt_opt(f.map(|f| f.mre), 3),
                 fmt_opt(v.cv_mre, 3),
-                fmt_opt(v.per_unit_fj, 3)
+                fmt_opt(v.per_unit_fj, 3),
+                fmt_opt(v.r_unit, 3)
             );
         }
         for (g, e) in &c.glitch_excess_vs_zero_delay {
