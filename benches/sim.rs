@@ -3,6 +3,9 @@
 //!
 //! `cargo bench --bench sim` ; see docs/performance.md for figures.
 
+// `criterion_group!` defines an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tosim_netlist::library::Library;
 use tosim_sim::{

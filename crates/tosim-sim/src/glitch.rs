@@ -183,7 +183,7 @@ impl StageNetlist {
             }
         }
         let mut types: std::collections::BTreeMap<(usize, u64), tosim_netlist::TypeId> = Default::default();
-        let mut pending: Vec<(NetId, u32, f64, Option<NetId>, CellId, (u32, u32, u32, u32, usize))> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
         let mut cell_of = Vec::new();
         let mut stage_cells: Vec<(tosim_netlist::TypeId, Vec<NetId>, NetId, String)> = Vec::new();
         for &c in n.order() {
@@ -292,6 +292,13 @@ impl StageNetlist {
     }
 }
 
+/// A stage node awaiting its delay: (net, gates, area, original net, cell,
+/// (n_stack, p_stack, gate inputs, gates per input × 1000, signal)).
+type Pending = (NetId, u32, f64, Option<NetId>, CellId, (u32, u32, u32, u32, usize));
+
+/// (node, first, last time step) of a node's evaluation window.
+type Window = (u32, u32, u32);
+
 /// One driven node of the glitch program.
 #[derive(Clone, Copy, Debug)]
 struct Node {
@@ -364,7 +371,7 @@ impl GlitchProgram {
                 match sn.driver(i) {
                     Driver::Const(_) | Driver::None => {}
                     Driver::Input { .. } => {
-                        e = e.min(0);
+                        e = 0;
                     }
                     Driver::Cell { .. } => {
                         e = e.min(earliest[i.index()]);
@@ -396,7 +403,7 @@ impl GlitchProgram {
         }
         let horizon = latest.iter().copied().max().unwrap_or(0);
         let steps = horizon as usize;
-        let csr = |pick: &dyn Fn(&(u32, u32, u32)) -> Option<(u32, u32)>| {
+        let csr = |pick: &dyn Fn(&Window) -> Option<(u32, u32)>| {
             let mut count = vec![0u32; steps + 1];
             for w in &windows {
                 if let Some((a, z)) = pick(w) {
@@ -598,9 +605,7 @@ fn glitch_chunk_impl<const PER_OP: bool>(
     // Primer: settled state of the operation before each sub-stream.
     load_inputs(&p.inputs, stream, &g, None, ops, |k, w, v| val[flat[k] as usize][w] = v);
     settle(val);
-    for i in 0..nn {
-        carry[i] = val[i];
-    }
+    carry[..nn].copy_from_slice(&val[..nn]);
     let mut act =
         Activity { operations: end - start, toggles: vec![0; nn], transitions: vec![0; nn], ..Default::default() };
     let mut per_op =
@@ -729,9 +734,7 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             *h = 0;
         }
         debug_assert!((0..nn).all(|i| val[i] == settled[i]), "glitch engine did not settle");
-        for i in 0..nn {
-            carry[i] = settled[i];
-        }
+        carry[..nn].copy_from_slice(&settled[..nn]);
         if PER_OP {
             sw.take(&mut lanes[0]);
             nt.take(&mut lanes[1]);

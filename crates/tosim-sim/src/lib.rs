@@ -25,6 +25,9 @@
 //! assert!(r.switching_tos > 0);
 //! ```
 
+// Bit-plane code indexes several parallel arrays by lane, word or bit.
+#![allow(clippy::needless_range_loop)]
+
 mod compile;
 mod engine;
 mod glitch;

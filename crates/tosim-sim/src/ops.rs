@@ -324,9 +324,7 @@ mod tests {
             c.compile(f, &inputs, Some(dst));
             let mut v = vec![0u64; next as usize];
             v[1] = u64::MAX;
-            for i in 0..n {
-                v[2 + i] = VARS[i];
-            }
+            v[2..2 + n].copy_from_slice(&VARS[..n]);
             for ins in &insns {
                 let s = ins.src;
                 v[ins.dst as usize] =

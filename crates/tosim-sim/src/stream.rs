@@ -338,11 +338,7 @@ fn parse_number(f: &[u8], width: u32) -> Result<u128, String> {
 
 impl Stream for Recorded {
     fn len(&self) -> u64 {
-        if self.operands == 0 {
-            0
-        } else {
-            (self.values.len() / self.operands) as u64
-        }
+        self.values.len().checked_div(self.operands).unwrap_or(0) as u64
     }
     fn operands(&self) -> usize {
         self.operands
