@@ -74,9 +74,11 @@ NETS=$(wc -l < nets.txt)
   echo "  $TOP dut (.a(a), .b(b));"
   awk '{printf "  assign pr[%d] = dut.%s;\n", NR - 1, $0}' nets.txt
   echo "endmodule"
-} > probe.v
+} > probe.v.new
+# Keep the old file (and the Verilator build) when nothing changed.
+cmp -s probe.v.new probe.v 2>/dev/null && rm probe.v.new || mv probe.v.new probe.v
 WORDS=$(( (NETS + 31) / 32 ))
-cat > main.cpp <<CPP
+cat > main.cpp.new <<CPP
 #include "Vprobe.h"
 #include <chrono>
 #include <cstdio>
@@ -106,7 +108,8 @@ int main() {
   return 0;
 }
 CPP
-if [ ! -x obj_dir/Vprobe ] || [ probe.v -nt obj_dir/Vprobe ]; then
+cmp -s main.cpp.new main.cpp 2>/dev/null && rm main.cpp.new || mv main.cpp.new main.cpp
+if [ ! -x obj_dir/Vprobe ] || [ main.cpp -nt obj_dir/Vprobe ] || [ probe.v -nt obj_dir/Vprobe ]; then
   verilator --cc --exe --build -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal -Wno-lint -Wno-UNOPTFLAT \
     --top-module probe -CFLAGS "-O2" -j 2 probe.v design.v main.cpp > verilator.log 2>&1
 fi
