@@ -578,3 +578,51 @@ impl Circuit {
         Ok(b.finish()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tosim_netlist::eval;
+
+    #[test]
+    fn folding_keeps_every_gate_function() {
+        // Every abstract gate with every operand drawn from {0, 1, p, !p, q}:
+        // the folded circuit must compute the gate's function (both outputs
+        // of HA/FA) for all four values of (p, q).
+        for &g in Gate::ALL {
+            let k = g.inputs().len();
+            for combo in 0..5usize.pow(k as u32) {
+                let sel: Vec<usize> = (0..k).map(|i| combo / 5usize.pow(i as u32) % 5).collect();
+                let mut c = Circuit::new("t");
+                let x = c.input("x", 2);
+                let np = c.not(x[0]);
+                let ops: Vec<Wire> = sel.iter().map(|&s| [ZERO, ONE, x[0], np, x[1]][s]).collect();
+                let outs = c.gate(g, &ops);
+                c.output("y", &outs);
+                let n = c.finish().unwrap();
+                for v in 0..4u128 {
+                    let (p, q) = (v & 1 == 1, v >> 1 & 1 == 1);
+                    let row =
+                        sel.iter().enumerate().fold(0u32, |r, (i, &s)| r | ([false, true, p, !p, q][s] as u32) << i);
+                    let want = (0..outs.len()).fold(0u128, |acc, o| acc | (g.function(o).eval(row) as u128) << o);
+                    assert_eq!(eval(&n, &[v])[0], want, "{} with {sel:?} at p={p} q={q}", g.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn instantiated_adder_adds_and_folds() {
+        // A 6-bit adder with b = 1 and carry-in 0 is an incrementer: no FA remains.
+        let mut c = Circuit::new("inc");
+        let a = c.input("a", 6);
+        let (s, co) = c.add(Arch::Ripple, &a, &Circuit::constant_bus(1, 6), ZERO).unwrap();
+        c.output("s", &s);
+        c.output("co", &[co]);
+        let n = c.finish().unwrap();
+        assert!(n.cells().all(|x| n.cell_type(x).name != "FA"));
+        for v in 0..64u128 {
+            assert_eq!(eval(&n, &[v]), vec![(v + 1) & 63, (v + 1) >> 6]);
+        }
+    }
+}
