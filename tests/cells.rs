@@ -26,10 +26,13 @@ fn textbook() -> BTreeMap<String, CellModel> {
 
 type Formula = fn(&dyn Fn(&str) -> bool) -> bool;
 
+/// (template name, input pins, [(output pin, formula)]).
+type Intended = (&'static str, Vec<&'static str>, Vec<(&'static str, Formula)>);
+
 /// The intended function of every template: (name, inputs, [(output, formula)]).
 /// Formulas read inputs by pin name, so the expected tables are derived from
 /// the Boolean definitions, not typed.
-fn intended() -> Vec<(&'static str, Vec<&'static str>, Vec<(&'static str, Formula)>)> {
+fn intended() -> Vec<Intended> {
     vec![
         ("INV", vec!["A"], vec![("Y", |x| !x("A"))]),
         ("BUF", vec!["A"], vec![("Y", |x| x("A"))]),

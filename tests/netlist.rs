@@ -74,8 +74,7 @@ fn synth(dir: &Path, stem: &str, src: &str) -> (PathBuf, PathBuf, u64) {
 
 /// The last `Estimated number of transistors: N` of a Yosys log (panics on a `+` total: incomplete).
 fn stat_transistors(log: &str) -> u64 {
-    let line =
-        log.lines().filter(|l| l.contains("Estimated number of transistors")).last().expect("stat -tech cmos output");
+    let line = log.lines().rfind(|l| l.contains("Estimated number of transistors")).expect("stat -tech cmos output");
     let t = line.rsplit(':').next().unwrap().trim();
     assert!(!t.ends_with('+'), "Yosys could not cost every cell: {line}");
     t.parse().unwrap()
