@@ -636,8 +636,11 @@ fn fit_row(name: &str, x: &[f64], y: &[f64], folds: usize) -> FitRow {
     FitRow { predictor: name.to_string(), fit: stats::fit(x, y), cv_mre: cv, precision: cv.map(|e| 1.0 - e) }
 }
 
+/// Column names in file order, the numeric columns by name, and the row count.
+type Csv = (Vec<String>, BTreeMap<String, Vec<f64>>, usize);
+
 /// Reads a CSV with a header into named numeric columns (non-numeric columns dropped).
-fn read_csv(path: &Path) -> Result<(Vec<String>, BTreeMap<String, Vec<f64>>, usize)> {
+fn read_csv(path: &Path) -> Result<Csv> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
     let (_, header) = lines.next().ok_or_else(|| anyhow!("{}: empty file", path.display()))?;
