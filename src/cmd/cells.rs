@@ -23,6 +23,10 @@ pub struct Args {
     /// Emit JSON: an array with one object per cell.
     #[arg(long)]
     pub json: bool,
+    /// In folders, read a cell's `.cdl` even when a `.spice`/`.sp` of the same
+    /// name sits beside it (SKY130 ships both views of every cell).
+    #[arg(long)]
+    pub all_views: bool,
     /// Another supply node name (logic 1), in addition to VDD VPWR VPB KAPWR LOWLVPWR VPWRIN.
     #[arg(long, value_name = "NODE")]
     pub supply: Vec<String>,
@@ -96,8 +100,9 @@ struct JsonStage {
     p_stack: u32,
 }
 
-/// Files under `path` (itself, or recursively its *.spice/*.sp/*.cdl), sorted.
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Files under `path` (itself, or recursively its *.spice/*.sp/*.cdl), sorted;
+/// a `.cdl` beside a `.spice`/`.sp` of the same stem is skipped unless `all_views`.
+fn collect(path: &Path, out: &mut Vec<PathBuf>, all_views: bool) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if meta.is_file() {
         out.push(path.to_path_buf());
@@ -108,16 +113,28 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
-    for p in entries {
+    let ext_of = |p: &Path| p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    for p in &entries {
         if p.is_dir() {
-            collect(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["spice", "sp", "cdl"].iter().any(|x| x.eq_ignore_ascii_case(e)))
-        {
-            out.push(p);
+            collect(p, out, all_views)?;
+            continue;
         }
+        let Some(ext) = ext_of(p) else { continue };
+        if !["spice", "sp", "cdl"].contains(&ext.as_str()) {
+            continue;
+        }
+        // A foundry library ships each cell twice: a layout-extracted netlist
+        // (`.spice`) and a schematic one (`.cdl`). In a folder search the
+        // extracted view wins unless both are asked for.
+        if ext == "cdl" && !all_views {
+            let twin = entries.iter().any(|q| {
+                q != p && q.file_stem() == p.file_stem() && ext_of(q).is_some_and(|e| e == "spice" || e == "sp")
+            });
+            if twin {
+                continue;
+            }
+        }
+        out.push(p.clone());
     }
     Ok(())
 }
@@ -157,7 +174,7 @@ pub fn run(a: Args) -> Result<()> {
     } else {
         let mut files = Vec::new();
         for p in &a.paths {
-            collect(p, &mut files)?;
+            collect(p, &mut files, a.all_views)?;
         }
         if files.is_empty() {
             bail!("no *.spice, *.sp or *.cdl files under {}", display_paths(&a.paths));
