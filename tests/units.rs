@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::Command;
 
+use tosim_netlist::export::VerilogOptions;
 use tosim_netlist::Netlist;
 use tosim_units::{generate, port_widths, reference, registry, Arch, Kind, Signedness, UnitSpec};
 
@@ -114,8 +115,8 @@ impl Rng {
 }
 
 /// A testbench that applies `vectors` to the unit and `$display`s every
-/// output in hex, one line per vector.
-fn testbench(net: &Netlist, vectors: &[Vec<u128>]) -> String {
+/// output in hex, one line per vector, `period` time units after applying it.
+fn testbench(net: &Netlist, vectors: &[Vec<u128>], period: u32) -> String {
     let module = tosim_netlist::export::verilog_module_name(net);
     let mut tb = String::from("module tb;\n");
     let mut conns = Vec::new();
@@ -134,28 +135,38 @@ fn testbench(net: &Netlist, vectors: &[Vec<u128>]) -> String {
         for (b, x) in net.inputs().iter().zip(v) {
             let _ = write!(tb, "    {} = {}'h{:x};", b.name, b.width(), x);
         }
-        let _ = writeln!(tb, " #1 $display(\"{}\", {});", fmt.join(" "), outs.join(", "));
+        let _ = writeln!(tb, " #{period} $display(\"{}\", {});", fmt.join(" "), outs.join(", "));
     }
     tb.push_str("    $finish;\n  end\nendmodule\n");
     tb
 }
 
-/// Exports `spec` as Verilog, simulates `count` random vectors with Icarus and
-/// compares every output with Rust arithmetic.
-fn icarus_agrees(spec: &UnitSpec, count: usize, dir: &std::path::Path) {
+/// Exports `spec` as Verilog (zero-delay cells, or with `unit_delay` one time
+/// unit of transport delay per cell), simulates `count` random vectors with
+/// Icarus and compares every output with Rust arithmetic. Returns the wall time.
+fn icarus_agrees(spec: &UnitSpec, count: usize, unit_delay: bool, dir: &std::path::Path) -> f64 {
+    let start = std::time::Instant::now();
     let net = generate(spec).unwrap();
     let (iw, _) = port_widths(spec);
     let mut rng = Rng(0x1ca7_u64 ^ spec.width as u64);
     let vectors: Vec<Vec<u128>> = (0..count).map(|_| iw.iter().map(|&w| rng.value(w)).collect()).collect();
-    let name = spec.design_name();
+    let name = format!("{}{}", spec.design_name(), if unit_delay { "_d1" } else { "" });
+    let ones = vec![1u32; net.cell_count()];
+    let opts = if unit_delay {
+        VerilogOptions { cell_delays: Some(&ones), net_delays: None, transport: true }
+    } else {
+        VerilogOptions::default()
+    };
     let mut v = Vec::new();
-    tosim_netlist::export::write_verilog(&net, &mut v).unwrap();
-    tosim_netlist::export::write_cell_library_verilog(&net, &mut v).unwrap();
+    tosim_netlist::export::write_verilog_with(&net, &opts, &mut v).unwrap();
+    tosim_netlist::export::write_cell_library_verilog_with(&net, &opts, &mut v).unwrap();
+    // With unit delays every output has settled `depth` units after the inputs change.
+    let period = if unit_delay { net.depth() + 1 } else { 1 };
     let dut = dir.join(format!("{name}.v"));
     let tbf = dir.join(format!("{name}_tb.v"));
     let vvp = dir.join(format!("{name}.vvp"));
     std::fs::write(&dut, v).unwrap();
-    std::fs::write(&tbf, testbench(&net, &vectors)).unwrap();
+    std::fs::write(&tbf, testbench(&net, &vectors, period)).unwrap();
     let out = Command::new("iverilog").arg("-o").arg(&vvp).arg(&dut).arg(&tbf).output().unwrap();
     assert!(out.status.success(), "iverilog {name}: {}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new("vvp").arg("-n").arg(&vvp).output().unwrap();
@@ -167,6 +178,7 @@ fn icarus_agrees(spec: &UnitSpec, count: usize, dir: &std::path::Path) {
         let got: Vec<u128> = line.split_whitespace().map(|t| u128::from_str_radix(t, 16).unwrap()).collect();
         assert_eq!(got, reference(spec, x).unwrap(), "{name}: Icarus on {x:?}");
     }
+    start.elapsed().as_secs_f64()
 }
 
 #[test]
@@ -203,13 +215,31 @@ fn icarus_agrees_with_rust_on_every_unit() {
         specs.push(UnitSpec::new(k, a, 32).signed(s));
     }
     specs.push(UnitSpec::new(Kind::Mul, Arch::Dadda, 64).with_final_adder(Arch::Sklansky));
+    // Pass 1: one time unit of transport delay per cell, every unit 1,000
+    // vectors. Cells then switch only at whole time steps, so glitches cannot
+    // cascade through zero-delay delta cycles, and every output has settled
+    // `depth` units after the inputs change, where the testbench samples it
+    // (inertial `assign #1` is not used: Icarus settled it wrong on a
+    // divider). Measured with Icarus 11 on 2 shared cores: 27–29 s for the
+    // whole list, 14–15 s of it the 64-bit multiplier; the 8-bit
+    // non-restoring dividers 0.4 s each (zero delay: 2.2 s and 8.2 s for 50).
+    // Splitting the 64-bit vectors over 2 vvp processes did not help (15 s):
+    // other jobs were keeping both cores busy.
+    let start = std::time::Instant::now();
     for spec in &specs {
-        // Zero-delay event simulation multiplies glitches through deep arrays
-        // (each row's carry-out drives every cell of the next row): Icarus 11
-        // needs ~5 s per 50 vectors on the 8-bit non-restoring divider, 14 s per
-        // 1,000 on the 8-bit non-restoring square root and did not finish a
-        // 32-bit non-restoring divider or restoring square root in minutes.
-        // Those designs get fewer vectors; all others 1,000.
+        let t = icarus_agrees(spec, 1_000, true, &dir);
+        eprintln!("{} unit delay, 1000 vectors: {t:.2} s", spec.design_name());
+    }
+    eprintln!("unit-delay pass: {:.1} s", start.elapsed().as_secs_f64());
+    // Pass 2: the zero-delay export (what `tosim unit export` writes), fewer
+    // vectors where it is slow. Zero-delay event simulation multiplies
+    // glitches through deep arrays (each row's carry-out drives every cell
+    // of the next row): Icarus 11 needs ~5 s per 50 vectors on the 8-bit
+    // non-restoring divider, 14 s per 1,000 on the 8-bit non-restoring square
+    // root and did not finish a 32-bit non-restoring divider or restoring
+    // square root in minutes.
+    let start = std::time::Instant::now();
+    for spec in &specs {
         let count = match (spec.kind, spec.arch, spec.width) {
             (Kind::Div, Arch::NonRestoring, _) => 50,
             (Kind::Sqrt, Arch::NonRestoring, _) => 200,
@@ -217,8 +247,10 @@ fn icarus_agrees_with_rust_on_every_unit() {
             (_, _, 32) => 300,
             _ => 1_000,
         };
-        icarus_agrees(spec, count, &dir);
+        let t = icarus_agrees(spec, count, false, &dir);
+        eprintln!("{} zero delay, {count} vectors: {t:.2} s", spec.design_name());
     }
+    eprintln!("zero-delay pass: {:.1} s", start.elapsed().as_secs_f64());
 }
 
 fn tosim(args: &[&str]) -> std::process::Output {
