@@ -84,25 +84,7 @@ pub struct SimArgs {
     pub run: RunArgs,
 }
 
-/// Which unit to generate.
-#[derive(clap::Args, Debug, Clone)]
-pub struct UnitArgs {
-    /// Unit kind (`tosim units` lists them).
-    #[arg(long)]
-    pub kind: String,
-    /// Architecture.
-    #[arg(long)]
-    pub arch: String,
-    /// Operand width.
-    #[arg(long)]
-    pub width: u32,
-    /// Signed operands.
-    #[arg(long)]
-    pub signed: bool,
-    /// Adder inside multipliers, dividers and square roots.
-    #[arg(long)]
-    pub final_adder: Option<String>,
-}
+pub use super::units::UnitArgs;
 
 /// Arguments of `tosim unit sim`.
 #[derive(clap::Args, Debug)]
@@ -344,17 +326,9 @@ fn kind(s: &str) -> Result<Kind> {
     Kind::from_name(s).with_context(|| format!("unknown unit kind `{s}` (see `tosim units`)"))
 }
 
-fn spec(u: &UnitArgs) -> Result<UnitSpec> {
-    let mut s = UnitSpec::new(kind(&u.kind)?, arch(&u.arch)?, u.width).signed(u.signed);
-    if let Some(f) = &u.final_adder {
-        s = s.with_final_adder(arch(f)?);
-    }
-    Ok(s)
-}
-
 /// Runs `tosim unit sim`.
 pub fn unit_sim(a: UnitSimArgs) -> Result<()> {
-    let n = tosim_units::generate(&spec(&a.unit)?)?;
+    let n = tosim_units::generate(&a.unit.spec()?)?;
     let m = models(&a.run.library, a.run.cells.as_deref(), &n)?;
     let s = stream(&a.stream, &widths(&n))?;
     let r = simulate(&n, &m, s.as_ref(), &a.run)?;
