@@ -112,9 +112,80 @@ impl TruthTable {
         })
     }
 
+    /// Every order of `k` inputs (all permutations of `0..k`), `k!` of them,
+    /// in a fixed order.
+    pub fn input_orders(k: usize) -> Vec<Vec<usize>> {
+        if k == 0 {
+            return vec![vec![]];
+        }
+        let mut out = Vec::new();
+        for p in Self::input_orders(k - 1) {
+            for pos in 0..=p.len() {
+                let mut q = p.clone();
+                q.insert(pos, k - 1);
+                out.push(q);
+            }
+        }
+        out
+    }
+
+    /// The function `h(x) = self(x[wiring[0]], …, x[wiring[k-1]])`: input `i`
+    /// of `self` reads input `wiring[i]` of the result (the inverse view of
+    /// [`TruthTable::permute`]). `wiring` must be a permutation of `0..inputs()`.
+    pub fn rewired(&self, wiring: &[usize]) -> Option<Self> {
+        if wiring.len() != self.inputs() || wiring.iter().any(|&p| p >= self.inputs()) {
+            return None;
+        }
+        Self::from_fn(self.inputs(), |r| {
+            let mut row = 0u32;
+            for (i, &p) in wiring.iter().enumerate() {
+                row |= (r >> p & 1) << i;
+            }
+            self.eval(row)
+        })
+    }
+
     /// A readable sum-of-products expression over the given input names
     /// (`!a & b | c`, `0`, `1`), from a greedy prime-implicant cover.
     pub fn expression(&self, names: &[&str]) -> String {
         crate::expr::sop(self, names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_orders_are_all_permutations() {
+        // k! orders, each a permutation of 0..k, all distinct.
+        for k in 0..=4 {
+            let orders = TruthTable::input_orders(k);
+            let fact: usize = (1..=k).product();
+            assert_eq!(orders.len(), fact);
+            let mut sorted = orders.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), fact);
+            for o in &orders {
+                let mut s = o.clone();
+                s.sort();
+                assert_eq!(s, (0..k).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn rewired_is_the_inverse_of_permute() {
+        // ANDNOT(a, b) = a & !b (rows: only a=1,b=0 -> row 1 -> 0b0010).
+        let andnot = TruthTable::new(2, 0b0010).unwrap();
+        // Input 0 reads variable 1 and input 1 reads variable 0: h = x1 & !x0 -> row 2.
+        assert_eq!(andnot.rewired(&[1, 0]).unwrap().bits(), 0b0100);
+        // A 3-input table with a cyclic wiring: rewiring then permuting back is the identity.
+        let t = TruthTable::new(3, 0b1011_0010).unwrap();
+        for w in TruthTable::input_orders(3) {
+            assert_eq!(t.rewired(&w).unwrap().permute(&w).unwrap(), t);
+        }
+        assert!(t.rewired(&[0, 1]).is_none());
     }
 }

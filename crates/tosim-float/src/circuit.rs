@@ -53,21 +53,6 @@ pub struct Circuit {
     outputs: Vec<(String, Vec<Wire>)>,
 }
 
-fn permutations(k: usize) -> Vec<Vec<usize>> {
-    if k == 0 {
-        return vec![vec![]];
-    }
-    let mut out = Vec::new();
-    for p in permutations(k - 1) {
-        for pos in 0..=p.len() {
-            let mut q = p.clone();
-            q.insert(pos, k - 1);
-            out.push(q);
-        }
-    }
-    out
-}
-
 impl Circuit {
     /// An empty circuit called `name`.
     pub fn new(name: &str) -> Self {
@@ -102,16 +87,9 @@ impl Circuit {
         for g in order {
             let f = g.function(0);
             let k = f.inputs();
-            for perm in permutations(k) {
+            for perm in TruthTable::input_orders(k) {
                 // Input i of the gate reads variable perm[i].
-                let h = TruthTable::from_fn(k, |r| {
-                    let mut row = 0u32;
-                    for (i, &p) in perm.iter().enumerate() {
-                        row |= (r >> p & 1) << i;
-                    }
-                    f.eval(row)
-                });
-                if let Some(h) = h {
+                if let Some(h) = f.rewired(&perm) {
                     matches.entry((k, h.bits())).or_insert((g, perm));
                 }
             }

@@ -161,39 +161,16 @@ pub(crate) struct Matcher {
     map: HashMap<(usize, u64), (OpKind, [u8; 4])>,
 }
 
-fn permutations(k: usize) -> Vec<Vec<usize>> {
-    if k == 0 {
-        return vec![vec![]];
-    }
-    let mut out = Vec::new();
-    for p in permutations(k - 1) {
-        for pos in 0..=p.len() {
-            let mut q = p.clone();
-            q.insert(pos, k - 1);
-            out.push(q);
-        }
-    }
-    out
-}
-
 impl Matcher {
     pub(crate) fn new() -> Self {
         let mut map = HashMap::new();
         for &op in OpKind::ALL {
             let k = op.arity();
             let t = op.truth_table();
-            for perm in permutations(k) {
+            for perm in TruthTable::input_orders(k) {
                 // h(x) = t(x[perm[0]], …, x[perm[k-1]]): op input i reads h-input perm[i].
-                let mut bits = 0u64;
-                for r in 0..(1u32 << k) {
-                    let mut row = 0u32;
-                    for (i, &p) in perm.iter().enumerate() {
-                        row |= (r >> p & 1) << i;
-                    }
-                    if t.eval(row) {
-                        bits |= 1 << r;
-                    }
-                }
+                let Some(h) = t.rewired(&perm) else { continue };
+                let bits = h.bits();
                 let mut pa = [0u8; 4];
                 for (i, &p) in perm.iter().enumerate() {
                     pa[i] = p as u8;
