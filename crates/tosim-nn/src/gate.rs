@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram, Options, Program, Recorded};
@@ -40,7 +40,7 @@ use crate::profile::{Profile, ReluUnit};
 use crate::quant::{QLayer, QuantNet};
 
 /// What kind of arithmetic a unit performs (the split of the reports).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Primitive {
     /// Multipliers.
@@ -63,7 +63,7 @@ impl Primitive {
 }
 
 /// Additive counts of unit operations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Unit operations.
     pub operations: u64,
@@ -89,7 +89,7 @@ impl std::ops::AddAssign<&Counts> for Counts {
 }
 
 /// Which simulator counts the transitions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Zero-delay: settled values only (switching TOs).
