@@ -41,6 +41,8 @@ enum Command {
     Validate(cmd::spice::ValidateCmd),
     /// Fit measured energy on report fields (TOs, FLOPs, static TOs): E = a·x + b, cross-validated.
     Fit(cmd::spice::FitArgs),
+    /// Draw an SVG figure (scatter, line, histogram, box) from columns of a CSV file.
+    Plot(cmd::plot::PlotArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,5 +81,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Spice(cmd::spice::SpiceCmd::Export(a)) => cmd::spice::export(a),
         Command::Validate(cmd::spice::ValidateCmd::Spice(a)) => cmd::spice::validate(a),
         Command::Fit(a) => cmd::spice::fit(a),
+        Command::Plot(a) => cmd::plot::run(a),
     }
 }

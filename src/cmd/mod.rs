@@ -3,6 +3,7 @@
 pub mod cells;
 pub mod net;
 pub mod netlist;
+pub mod plot;
 pub mod sim;
 pub mod spice;
 pub mod units;
