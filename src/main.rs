@@ -33,6 +33,8 @@ enum Command {
     Table(cmd::sim::TableArgs),
     /// Run a trained network on gate-level units, neuron by neuron, and count TOs.
     Net(cmd::net::NetArgs),
+    /// Add the shard reports of `tosim net --shard i/n` into the report of the whole run.
+    Merge(cmd::net::MergeArgs),
     /// Transistor-level ngspice decks of units bound to foundry cells.
     #[command(subcommand)]
     Spice(cmd::spice::SpiceCmd),
@@ -78,6 +80,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Compare(a) => cmd::sim::compare(a),
         Command::Table(a) => cmd::sim::table(a),
         Command::Net(a) => cmd::net::run(a),
+        Command::Merge(a) => cmd::net::merge(a),
         Command::Spice(cmd::spice::SpiceCmd::Export(a)) => cmd::spice::export(a),
         Command::Validate(cmd::spice::ValidateCmd::Spice(a)) => cmd::spice::validate(a),
         Command::Fit(a) => cmd::spice::fit(a),

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use tosim_nn::{
-    load_onnx, DataSet, GateNet, IntFormat, Mode, NetReport, Primitive, Profile, QuantNet, RunContext, SampleStats,
+    load_onnx, merge_reports, run_range, DataSet, GateNet, IntFormat, Mode, NetReport, Primitive, Profile, QuantNet,
+    RunContext, SampleStats, Shard,
 };
 
 const DEFAULT_MODEL: &str = "circuits/models/digits_mlp.onnx";
@@ -45,6 +46,24 @@ pub struct NetArgs {
     /// `zero` (settled values) or `glitch` (also the unit-delay glitch simulator; slower).
     #[arg(long, default_value = "zero")]
     pub mode: String,
+    /// Run only shard i of n (1-based): a contiguous 1/n of the samples, counted
+    /// exactly as the whole run counts them; add the shard reports with `tosim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// Arguments of `tosim merge`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Shard reports (JSON of `tosim net --shard i/n --json FILE`), in any order.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged report as JSON (the same as the unsharded run's `--json`).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write one CSV row per layer (and per neuron when the shards have them).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
 }
 
 fn existing(p: PathBuf, what: &str, default: bool) -> Result<PathBuf> {
@@ -88,12 +107,16 @@ pub fn run(a: NetArgs) -> Result<()> {
         None => Profile::default_profile()?,
     };
 
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+
     let net = load_onnx(&model)?;
     let ds = DataSet::load(&net, &data, labels.as_deref())?;
     let samples = a.limit.map_or(ds.samples, |l| l.min(ds.samples));
     if samples == 0 {
         bail!("--limit 0: nothing to run");
     }
+    // The samples this invocation counts (all of them without --shard).
+    let range = shard.map_or(0..samples, |s| s.range(samples));
     let q = QuantNet::new(&net, format, &ds.x)?;
     let xq: Vec<Vec<i64>> = (0..samples).map(|i| q.quantise_input(ds.sample(i))).collect();
     let g = GateNet::with_mode(q, profile, mode)?;
@@ -126,20 +149,47 @@ pub fn run(a: NetArgs) -> Result<()> {
             eprintln!("{msg}");
         }
     };
-    let runs = g.run(&xq, &progress);
+    let runs = run_range(&xq, range.clone(), |x| g.run(x, &progress))?;
     let elapsed = start.elapsed();
 
     let ctx = RunContext {
         model: model.display().to_string(),
         net: &net,
-        x: &ds.x[..samples * ds.width],
-        xq: &xq,
-        labels: ds.labels.as_deref().map(|l| &l[..samples]),
+        x: &ds.x[range.start * ds.width..range.end * ds.width],
+        xq: &xq[range.clone()],
+        labels: ds.labels.as_deref().map(|l| &l[range.clone()]),
         per_neuron: a.per_neuron,
     };
-    let report = NetReport::build(&ctx, &g, &runs);
-    print_table(&report, elapsed.as_secs_f64());
+    let report = match shard {
+        Some(s) => NetReport::build_shard(&ctx, &g, &runs, s.index, s.count, range.start, samples),
+        None => NetReport::build(&ctx, &g, &runs),
+    };
+    print_table(&report, Some(elapsed.as_secs_f64()));
     if let Some(p) = &a.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &a.csv {
+        write_csv(p, &report).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if !report.agreement {
+        bail!("gate level and reference disagree on {} of {} samples", report.disagreeing_samples, report.samples);
+    }
+    Ok(())
+}
+
+/// Runs `tosim merge`: adds shard reports into the report of the whole run.
+pub fn merge(a: MergeArgs) -> Result<()> {
+    let mut parts = Vec::with_capacity(a.reports.len());
+    for p in &a.reports {
+        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let r: NetReport =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a tosim net JSON report", p.display()))?;
+        parts.push((p.display().to_string(), r));
+    }
+    let report = merge_reports(&parts)?;
+    print_table(&report, None);
+    if let Some(p) = &a.output {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
     }
@@ -156,7 +206,7 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("-".into(), |a| format!("{:.2} %", 100.0 * a))
 }
 
-fn print_table(r: &NetReport, secs: f64) {
+fn print_table(r: &NetReport, secs: Option<f64>) {
     let mut o = std::io::stdout().lock();
     let _ = writeln!(
         o,
@@ -168,6 +218,17 @@ fn print_table(r: &NetReport, secs: f64) {
         r.binding,
         if r.mode == Mode::Glitch { "glitch" } else { "zero-delay" }
     );
+    if let Some(s) = &r.shard {
+        let _ = writeln!(
+            o,
+            "shard    {}/{}: samples {}..{} of {} (add the shard reports with tosim merge)",
+            s.index,
+            s.count,
+            s.first_sample,
+            s.first_sample + r.samples,
+            s.total_samples
+        );
+    }
     let _ = writeln!(
         o,
         "accuracy {} gate level, {} reference, {} float;  agreement: {}",
@@ -241,7 +302,9 @@ fn print_table(r: &NetReport, secs: f64) {
         );
     }
     let _ = writeln!(o, "FLOPs: fvcore convention (one per MAC of a linear layer); ptflops would count {}", t.ptflops);
-    let _ = writeln!(o, "gate-level run: {secs:.2} s");
+    if let Some(secs) = secs {
+        let _ = writeln!(o, "gate-level run: {secs:.2} s");
+    }
 }
 
 fn write_csv(p: &Path, r: &NetReport) -> std::io::Result<()> {

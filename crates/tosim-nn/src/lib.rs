@@ -51,6 +51,7 @@ mod profile;
 pub mod proto;
 mod quant;
 mod report;
+mod shard;
 pub mod testing;
 
 pub use data::DataSet;
@@ -61,4 +62,5 @@ pub use npy::{read_npy, NpyArray, NpyData};
 pub use onnx::{load_onnx, parse_onnx};
 pub use profile::{FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
 pub use quant::{IntFormat, Leaky, QDense, QLayer, QOutput, QuantNet, Requant};
-pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, Totals, UnitReport};
+pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Totals, UnitReport};
+pub use shard::{merge_reports, run_range, Shard, ShardError};

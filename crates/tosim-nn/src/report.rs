@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::gate::{Counts, GateNet, LayerRun, Primitive};
 use crate::quant::QuantNet;
 
 /// Distribution of a per-sample quantity. Percentiles are nearest-rank: `pP`
 /// is the smallest value with at least ⌈P/100 · n⌉ samples at or below it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SampleStats {
     /// Mean.
     pub mean: f64,
@@ -50,7 +50,7 @@ impl SampleStats {
 }
 
 /// One neuron (with `--per-neuron`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NeuronReport {
     /// Index in the layer.
     pub index: usize,
@@ -63,7 +63,7 @@ pub struct NeuronReport {
 }
 
 /// One layer (a dense layer with what is folded into it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerReport {
     /// The dense layer's name (ONNX node).
     pub name: String,
@@ -98,7 +98,7 @@ pub struct LayerReport {
 }
 
 /// Totals over all layers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     /// Multiply-accumulates.
     pub macs: u64,
@@ -120,7 +120,7 @@ pub struct Totals {
 }
 
 /// A unit used by the run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitReport {
     /// Its role.
     pub primitive: Primitive,
@@ -131,7 +131,7 @@ pub struct UnitReport {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetReport {
     /// Model file.
     pub model: String,
@@ -163,6 +163,31 @@ pub struct NetReport {
     pub layers: Vec<LayerReport>,
     /// Units by design name.
     pub units: BTreeMap<String, UnitReport>,
+    /// What `tosim merge` needs to add this report to the other shards of its
+    /// run (`--shard i/n` only; absent from whole and merged reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// The part of a shard report that is not in a whole report: which samples it
+/// covers and the per-sample values from which the merged distributions and
+/// accuracies are computed exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// Shard number, 1…`count`.
+    pub index: usize,
+    /// Number of shards of the run.
+    pub count: usize,
+    /// The shard's first sample (0-based, in the whole run's sample order).
+    pub first_sample: usize,
+    /// Samples of the whole run (all shards).
+    pub total_samples: usize,
+    /// Samples the plain-Rust reference classified correctly (`null` without labels).
+    pub reference_correct: Option<usize>,
+    /// Samples the float model classified correctly (`null` without labels).
+    pub float_correct: Option<usize>,
+    /// Per layer, the switching TOs of each of the shard's samples, in order.
+    pub per_sample: Vec<Vec<u64>>,
 }
 
 /// Inputs of [`NetReport::build`] besides the run itself.
@@ -181,9 +206,163 @@ pub struct RunContext<'a> {
     pub per_neuron: bool,
 }
 
+/// The additive content of a report: everything a whole report is computed
+/// from, so that a report built from one run and one merged from shards go
+/// through the same arithmetic ([`Tally::finish`]) and come out identical.
+#[derive(Debug, Clone)]
+pub(crate) struct Tally {
+    /// The report's descriptive fields (`samples`, counts and layers are overwritten by `finish`).
+    pub(crate) head: NetReport,
+    /// Samples.
+    pub(crate) samples: usize,
+    /// Correct classifications: gate level, reference, float (`None` without labels).
+    pub(crate) correct: Option<[usize; 3]>,
+    /// Samples on which some layer differs from the reference.
+    pub(crate) disagreeing: usize,
+    /// Per layer: additive fields only (the `per_sample` statistics are recomputed).
+    pub(crate) layers: Vec<LayerReport>,
+    /// Per layer, switching TOs per sample.
+    pub(crate) per_sample: Vec<Vec<u64>>,
+}
+
+fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x + y),
+        (x, y) => x.or(y),
+    }
+}
+
+fn add_by(a: &mut BTreeMap<Primitive, Counts>, b: &BTreeMap<Primitive, Counts>) {
+    for (p, v) in b {
+        *a.entry(*p).or_default() += v;
+    }
+}
+
+impl Tally {
+    /// Adds the next shard's tally (its samples follow this one's).
+    pub(crate) fn add(&mut self, o: &Tally) {
+        self.samples += o.samples;
+        self.correct = match (self.correct, o.correct) {
+            (Some(a), Some(b)) => Some([a[0] + b[0], a[1] + b[1], a[2] + b[2]]),
+            _ => None,
+        };
+        self.disagreeing += o.disagreeing;
+        for (l, m) in self.layers.iter_mut().zip(&o.layers) {
+            l.macs += m.macs;
+            l.flops += m.flops;
+            l.ptflops += m.ptflops;
+            l.static_tos += m.static_tos;
+            l.switching_tos += m.switching_tos;
+            l.glitch_tos = add_opt(l.glitch_tos, m.glitch_tos);
+            add_by(&mut l.by_primitive, &m.by_primitive);
+            if let (Some(a), Some(b)) = (&mut l.per_neuron, &m.per_neuron) {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.static_tos += y.static_tos;
+                    x.switching_tos += y.switching_tos;
+                    add_by(&mut x.by_primitive, &y.by_primitive);
+                }
+            }
+        }
+        for (a, b) in self.per_sample.iter_mut().zip(&o.per_sample) {
+            a.extend_from_slice(b);
+        }
+    }
+
+    /// The report: accuracies, totals and distributions computed from the tally.
+    pub(crate) fn finish(self) -> NetReport {
+        let samples = self.samples;
+        let acc = |c: usize| if samples == 0 { 0.0 } else { c as f64 / samples as f64 };
+        let mut total = Totals {
+            macs: 0,
+            flops: 0,
+            ptflops: 0,
+            static_tos: 0,
+            switching_tos: 0,
+            glitch_tos: None,
+            by_primitive: BTreeMap::new(),
+            per_sample: SampleStats::default(),
+        };
+        let mut all_samples = vec![0u64; samples];
+        let mut layers = self.layers;
+        for (l, per) in layers.iter_mut().zip(&self.per_sample) {
+            for (a, b) in all_samples.iter_mut().zip(per) {
+                *a += b;
+            }
+            l.per_sample = SampleStats::of(per);
+            total.macs += l.macs;
+            total.flops += l.flops;
+            total.ptflops += l.ptflops;
+            total.static_tos += l.static_tos;
+            total.switching_tos += l.switching_tos;
+            total.glitch_tos = l.glitch_tos.map(|g| total.glitch_tos.unwrap_or(0) + g);
+            add_by(&mut total.by_primitive, &l.by_primitive);
+        }
+        total.per_sample = SampleStats::of(&all_samples);
+        NetReport {
+            samples,
+            accuracy: self.correct.map(|c| acc(c[0])),
+            correct: self.correct.map(|c| c[0]),
+            reference_accuracy: self.correct.map(|c| acc(c[1])),
+            float_accuracy: self.correct.map(|c| acc(c[2])),
+            agreement: self.disagreeing == 0,
+            disagreeing_samples: self.disagreeing,
+            total,
+            layers,
+            shard: None,
+            ..self.head
+        }
+    }
+
+    /// The tally of a shard report (the inverse of [`NetReport::build_shard`]).
+    pub(crate) fn of_shard(r: &NetReport, info: &ShardInfo) -> Tally {
+        let correct = match (r.correct, info.reference_correct, info.float_correct) {
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+            _ => None,
+        };
+        Tally {
+            head: NetReport { shard: None, layers: Vec::new(), ..r.clone() },
+            samples: r.samples,
+            correct,
+            disagreeing: r.disagreeing_samples,
+            layers: r.layers.clone(),
+            per_sample: info.per_sample.clone(),
+        }
+    }
+}
+
 impl NetReport {
     /// Builds the report of a gate-level run; compares against the reference.
     pub fn build(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> NetReport {
+        Self::tally(ctx, g, runs).finish()
+    }
+
+    /// Builds the report of shard `index` of `count` (1-based) whose samples
+    /// start at `first_sample` of a run of `total_samples`: the report of its
+    /// own samples, plus the [`ShardInfo`] that `tosim merge` needs
+    /// ([`crate::merge_reports`]).
+    pub fn build_shard(
+        ctx: &RunContext,
+        g: &GateNet,
+        runs: &[LayerRun],
+        index: usize,
+        count: usize,
+        first_sample: usize,
+        total_samples: usize,
+    ) -> NetReport {
+        let t = Self::tally(ctx, g, runs);
+        let info = ShardInfo {
+            index,
+            count,
+            first_sample,
+            total_samples,
+            reference_correct: t.correct.map(|c| c[1]),
+            float_correct: t.correct.map(|c| c[2]),
+            per_sample: t.per_sample.clone(),
+        };
+        NetReport { shard: Some(info), ..t.finish() }
+    }
+
+    fn tally(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> Tally {
         let q: &QuantNet = &g.qnet;
         let samples = ctx.xq.len();
         let s64 = samples as u64;
@@ -208,19 +387,8 @@ impl NetReport {
                 float_ok += usize::from(ctx.net.label_of(&f) == l[s]);
             }
         }
-        let acc = |c: usize| ctx.labels.map(|_| if samples == 0 { 0.0 } else { c as f64 / samples as f64 });
         let mut layers = Vec::new();
-        let mut total = Totals {
-            macs: 0,
-            flops: 0,
-            ptflops: 0,
-            static_tos: 0,
-            switching_tos: 0,
-            glitch_tos: None,
-            by_primitive: BTreeMap::new(),
-            per_sample: SampleStats::default(),
-        };
-        let mut all_samples = vec![0u64; samples];
+        let mut per_sample = Vec::new();
         for (ql, run) in q.layers.iter().zip(runs) {
             let (k, n) = (ql.dense.inputs as u64, ql.dense.outputs as u64);
             let by = run.by_primitive();
@@ -228,21 +396,9 @@ impl NetReport {
             for v in by.values() {
                 c += v;
             }
-            let per = run.per_sample();
-            for (a, b) in all_samples.iter_mut().zip(&per) {
-                *a += b;
-            }
+            per_sample.push(run.per_sample());
             let macs = k * n * s64;
             let ptflops = (k * n + n + if ql.relu || ql.leaky.is_some() { n } else { 0 }) * s64;
-            total.macs += macs;
-            total.flops += macs;
-            total.ptflops += ptflops;
-            total.static_tos += c.static_tos;
-            total.switching_tos += c.switching_tos;
-            total.glitch_tos = c.glitch_tos.map(|g| total.glitch_tos.unwrap_or(0) + g);
-            for (p, v) in &by {
-                *total.by_primitive.entry(*p).or_default() += v;
-            }
             layers.push(LayerReport {
                 name: ql.name.clone(),
                 folded: ql.folded.clone(),
@@ -255,7 +411,7 @@ impl NetReport {
                 switching_tos: c.switching_tos,
                 glitch_tos: c.glitch_tos,
                 by_primitive: by,
-                per_sample: SampleStats::of(&per),
+                per_sample: SampleStats::default(),
                 per_neuron: ctx.per_neuron.then(|| {
                     run.neurons
                         .iter()
@@ -273,7 +429,6 @@ impl NetReport {
                 }),
             });
         }
-        total.per_sample = SampleStats::of(&all_samples);
         let mut units = BTreeMap::new();
         for l in &g.layers {
             let mut us = vec![&l.mul, &l.acc];
@@ -289,22 +444,40 @@ impl NetReport {
                 );
             }
         }
-        NetReport {
+        let head = NetReport {
             model: ctx.model.clone(),
             format: q.format.name().to_string(),
             mode: g.mode,
             profile: g.profile.name.clone(),
             binding: g.profile.binding.clone(),
             samples,
-            accuracy: acc(gate_ok),
-            correct: ctx.labels.map(|_| gate_ok),
-            reference_accuracy: acc(ref_ok),
-            float_accuracy: acc(float_ok),
-            agreement: disagreeing == 0,
-            disagreeing_samples: disagreeing,
-            total,
-            layers,
+            accuracy: None,
+            correct: None,
+            reference_accuracy: None,
+            float_accuracy: None,
+            agreement: true,
+            disagreeing_samples: 0,
+            total: Totals {
+                macs: 0,
+                flops: 0,
+                ptflops: 0,
+                static_tos: 0,
+                switching_tos: 0,
+                glitch_tos: None,
+                by_primitive: BTreeMap::new(),
+                per_sample: SampleStats::default(),
+            },
+            layers: Vec::new(),
             units,
+            shard: None,
+        };
+        Tally {
+            head,
+            samples,
+            correct: ctx.labels.map(|_| [gate_ok, ref_ok, float_ok]),
+            disagreeing,
+            layers,
+            per_sample,
         }
     }
 }
