@@ -34,6 +34,7 @@
 
 mod batch;
 pub mod circuit;
+pub mod fixed;
 pub mod micro;
 mod units;
 

@@ -87,6 +87,11 @@ pub enum MicroOp {
         /// Width.
         width: u32,
     },
+    /// `⌊√a⌋` of an unsigned 2·`width`-bit `a` on the tosim-units restoring square root (the root, `width` bits).
+    IntSqrt {
+        /// Root width (the radicand has twice as many bits).
+        width: u32,
+    },
     /// `c < 0 ? b : a` (sign bit of `c`, operands `[c, a, b]`): `width` MUX2 cells.
     Select {
         /// Width.
@@ -170,6 +175,9 @@ impl MicroOp {
             MicroOp::IntMax { width } => Some(UnitSpec::new(Kind::Max, Arch::KoggeStone, width).signed(true)),
             MicroOp::IntDiv { width } => {
                 Some(UnitSpec::new(Kind::Div, Arch::Restoring, width).with_final_adder(Arch::KoggeStone))
+            }
+            MicroOp::IntSqrt { width } => {
+                Some(UnitSpec::new(Kind::Sqrt, Arch::Restoring, width).with_final_adder(Arch::KoggeStone))
             }
             _ => None,
         }
