@@ -326,6 +326,16 @@ mod tests {
     }
 
     #[test]
+    fn crowded_x_labels_are_thinned() {
+        // 13 decades (1e-3 .. 1e10) on a 300 px wide plot: the plot area is
+        // 300 - 72 - 16 = 212 px, 16 px per decade, narrower than labels such
+        // as "100000" (6 chars × 6.4 px): not every decade keeps its label.
+        let svg = Plot::new("t", "x", "y").series("", &[(1e-3, 1.0), (1e10, 2.0)]).log_x().size(300.0, 200.0).to_svg();
+        let labels = svg.matches("text-anchor=\"middle\">").count() - 2; // minus title and x label
+        assert!(labels < 14 && labels >= 3, "{labels} x labels");
+    }
+
+    #[test]
     fn fixed_range_clips_points_outside() {
         let svg = Plot::new("t", "x", "y").series("", &[(0.0, 0.0), (5.0, 5.0)]).x_range(0.0, 1.0).to_svg();
         assert_eq!(svg.matches("<circle").count(), 1);

@@ -183,7 +183,11 @@ impl Frame<'_> {
             );
         }
         if let Some((xsc, xt)) = xs {
-            for &t in xt {
+            // Label every `every`-th tick when the labels would overlap.
+            let widest = xt.iter().map(|&t| text_width(&format_number(t), 11.0)).fold(0.0, f64::max);
+            let gap = xt.windows(2).map(|w| (xsc.px(w[1]) - xsc.px(w[0])).abs()).fold(f64::INFINITY, f64::min);
+            let every = if gap.is_finite() && gap > 0.0 { ((widest + 6.0) / gap).ceil().max(1.0) as usize } else { 1 };
+            for (i, &t) in xt.iter().enumerate() {
                 let x = xsc.px(t);
                 let _ = writeln!(
                     out,
@@ -192,13 +196,15 @@ impl Frame<'_> {
                     n(a.y1),
                     x = n(x)
                 );
-                let _ = writeln!(
-                    out,
-                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                    n(x),
-                    n(a.y1 + 15.0),
-                    format_number(t)
-                );
+                if i % every == 0 {
+                    let _ = writeln!(
+                        out,
+                        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                        n(x),
+                        n(a.y1 + 15.0),
+                        format_number(t)
+                    );
+                }
             }
         }
         let _ = writeln!(
