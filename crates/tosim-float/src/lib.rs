@@ -35,6 +35,7 @@
 mod batch;
 pub mod circuit;
 pub mod fixed;
+pub mod cost;
 pub mod micro;
 mod units;
 
@@ -436,6 +437,14 @@ pub enum FloatError {
     #[error("cannot compile for evaluation: {message}")]
     Compile {
         /// The simulator's message.
+        message: String,
+    },
+    /// A netlist could not be bound to a cell library.
+    #[error("design `{design}`: binding to the library: {message}")]
+    Bind {
+        /// Design name.
+        design: String,
+        /// The library's message.
         message: String,
     },
     /// Wrong number of operands for [`reference`].

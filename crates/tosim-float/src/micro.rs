@@ -15,7 +15,7 @@
 //! operand stream (the input of a switching simulation).
 //!
 //! Programs here (for [`Format`] `f`): [`exp`], [`sigmoid`], [`tanh`],
-//! [`silu`], [`rsqrt`], [`softmax`] in floating point, and [`fixed_exp`],
+//! [`silu`], [`gelu`], [`rsqrt`], [`softmax`] in floating point, and [`fixed_exp`],
 //! [`fixed_sigmoid`] in int16 fixed point (Q4.11 in, Q1.14 out).
 //!
 //! **exp** reduces the argument by ln 2: `k = round(x·log2 e)`,
@@ -515,6 +515,61 @@ pub fn silu(f: Format) -> MicroProgram {
     let t = b.fl(FloatKind::Mul, &[x, num]);
     let y = b.fl(FloatKind::Div, &[t, d]);
     b.finish("silu", &[x], &[y])
+}
+
+/// GELU, tanh approximation (Hendrycks & Gimpel 2016; PyTorch's
+/// `approximate="tanh"`): x·½(1 + tanh u), u = √(2/π)(x + 0.044715x³),
+/// evaluated through the identity ½(1 + tanh u) = σ(2u) as
+/// `x·σ(z)` with `z = x·(c1 + c2·x²)`, c1 = 2√(2/π), c2 = 2·0.044715·√(2/π)
+/// (both rounded to the format), and σ as in [`silu`] (`(x·num)/d`).
+///
+/// Why this form: the tanh approximation is the GELU that transformer
+/// implementations evaluate in reduced precision (the erf form needs an erf
+/// kernel; `x·σ(1.702x)` is cheaper by one multiply and one add but differs
+/// from GELU by up to about 0.02, coarser than binary16's spacing near 1);
+/// writing ½(1 + tanh u) as σ(2u) avoids the cancellation of 1 + tanh u for
+/// negative x (tanh u → −1), which would lose every significant bit there,
+/// and reuses the overflow-free sigmoid. For large |x|, x² overflows to ∞
+/// and z to ±∞, which the sigmoid's clamped exp handles (σ → 1 or 0).
+pub fn gelu(f: Format) -> MicroProgram {
+    let mut b = Builder::new(f);
+    let x = b.reg();
+    let (c1, c2) = gelu_constants();
+    let (c1, c2) = (b.c(c1), b.c(c2));
+    let x2 = b.fl(FloatKind::Mul, &[x, x]);
+    let m = b.fl(FloatKind::Mul, &[x2, c2]);
+    let t = b.fl(FloatKind::Add, &[m, c1]);
+    let z = b.fl(FloatKind::Mul, &[x, t]);
+    let (num, d) = sigmoid_parts(&mut b, z);
+    let xn = b.fl(FloatKind::Mul, &[x, num]);
+    let y = b.fl(FloatKind::Div, &[xn, d]);
+    b.finish("gelu", &[x], &[y])
+}
+
+/// `(c1, c2)` of [`gelu`] in `f64`: `2√(2/π)` and `2·0.044715·√(2/π)`.
+pub fn gelu_constants() -> (f64, f64) {
+    let k = (2.0 / std::f64::consts::PI).sqrt();
+    (2.0 * k, 2.0 * 0.044715 * k)
+}
+
+/// The tanh-approximation GELU in `f64` (the function [`gelu`] approximates).
+pub fn gelu_tanh_f64(x: f64) -> f64 {
+    let u = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x);
+    0.5 * x * (1.0 + u.tanh())
+}
+
+/// [`gelu`] for binary32 as plain Rust `f32` code: the same operations in the
+/// same order (`max` and `min` of Rust ignore a NaN operand, as minNum/maxNum
+/// do), so it matches the gate-level run bit for bit.
+pub fn gelu_plain_f32(x: f32) -> f32 {
+    let (c1, c2) = gelu_constants();
+    let t = x * x * c2 as f32 + c1 as f32;
+    let z = x * t;
+    let az = z.max(0.0 - z);
+    let e = exp_plain_f32(0.0 - az);
+    let d = 1.0 + e;
+    let num = if z.is_sign_negative() && !z.is_nan() { e } else { 1.0 };
+    x * num / d
 }
 
 /// tanh x = (1 − e^−2x) / (1 + e^−2x), x clamped to ±T where tanh T rounds
