@@ -241,7 +241,14 @@ const GLITCH_VARIANTS: &[(&str, Delay, bool)] = &[
     ("glitch_tos_unit_transport", Delay::Unit, true),
     ("glitch_tos_effort", Delay::Effort, false),
     ("glitch_tos_effort_transport", Delay::Effort, true),
+    ("glitch_tos_rc", Delay::Rc, false),
 ];
+
+/// Switched-capacitance predictors (fF, from the templates): each transition
+/// weighted by its node's capacitance instead of its gate count; the settled
+/// toggles (zero delay) and every transition of the glitch engine per delay model.
+const CAP_VARIANTS: &[(&str, &str, Delay)] =
+    &[("switched_cap_ff", "glitch_cap_effort_ff", Delay::Effort), ("switched_cap_ff", "glitch_cap_rc_ff", Delay::Rc)];
 
 fn parse_circuit(s: &str) -> Result<(UnitSpec, Option<u64>)> {
     let (s, count) = match s.split_once('@') {
@@ -286,6 +293,15 @@ fn run_circuit(
         let gp = GlitchProgram::compile(&n, &models, delay)?;
         let act = run_glitch(&gp, &stream, &GlitchOptions { base: opts, transport });
         predictors.insert(label.into(), act.per_op.unwrap_or_default().iter().map(|c| c.glitch_tos as f64).collect());
+    }
+    for &(zero_label, label, delay) in CAP_VARIANTS {
+        // Weights in 1/100 fF so that the engine's integer weights hold them.
+        let mut st = tosim_sim::StageNetlist::new(&n, &models, delay)?;
+        st.load = st.cap.iter().map(|c| (c * 100.0).round() as u32).collect();
+        let gp = GlitchProgram::from_stages(st);
+        let per = run_glitch(&gp, &stream, &GlitchOptions { base: opts, transport: false }).per_op.unwrap_or_default();
+        predictors.insert(zero_label.into(), per.iter().map(|c| c.switching_tos as f64 / 100.0).collect());
+        predictors.insert(label.into(), per.iter().map(|c| c.glitch_tos as f64 / 100.0).collect());
     }
     let mut hamming = Vec::with_capacity(m);
     for j in 0..m {

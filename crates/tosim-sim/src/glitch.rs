@@ -24,6 +24,7 @@ use tosim_cells::{CellModel, SignalKind, TruthTable};
 use tosim_netlist::{CellId, CellType, Driver, Loc, NetId, Netlist, NetlistBuilder, NetlistError};
 
 use crate::compile::CompileError;
+use crate::delay::{cell_rc, RcParams, SignalRc};
 use crate::engine::{chunks, load_inputs, Activity, Csa, Geometry, OpCounts, Options, LANES, W};
 use crate::ops::{FnCompiler, Insn, Matcher};
 use crate::report::{NetReport, Report, Stats};
@@ -79,6 +80,12 @@ pub enum Delay {
     /// input: inverter 1, NAND2 4/3, NOR2 5/3) and `h` = gates driven by the
     /// node ÷ gates per input of the stage (electrical effort).
     Effort,
+    /// Switch-level RC from the template ([`crate::delay`]): per node, the
+    /// Elmore delay of its worst pull-up (rise) and pull-down (fall) path into
+    /// the node's capacitance (gates driven + own channel terminals), in units
+    /// of [`RcParams::quantum`] (≈ ¼ inverter delay). Rise and fall differ; the
+    /// inertial window of each direction is its own delay.
+    Rc,
 }
 
 /// A netlist with one single-output cell per CMOS stage node, per-net delays
@@ -89,8 +96,14 @@ pub enum Delay {
 pub struct StageNetlist {
     /// The stage netlist (same input and output buses as the original).
     pub netlist: Netlist,
-    /// Delay of the stage driving each net (0 for inputs and constants).
+    /// Delay of the stage driving each net (0 for inputs and constants); the
+    /// rise delay when rise and fall differ ([`Delay::Rc`]).
     pub delays: Vec<u32>,
+    /// Fall delay of each net (equal to `delays` except with [`Delay::Rc`]).
+    pub fall_delays: Vec<u32>,
+    /// Capacitance of each net, fF: gate and overlap capacitance of every
+    /// transistor on it (see [`crate::delay`]).
+    pub cap: Vec<f64>,
     /// MOSFET gates on each net.
     pub load: Vec<u32>,
     /// Σ W·L of those gates (µm²).
@@ -162,11 +175,14 @@ impl StageNetlist {
             }
         }
         // Net loads in the original netlist: reader pins + driver output signals.
+        let params = RcParams::default();
+        let rc: Vec<Vec<SignalRc>> = models.iter().map(|m| cell_rc(m, &params)).collect();
+        let mut net_cap = vec![0f64; n.net_count()];
         let mut net_load = vec![(0u32, 0f64); n.net_count()];
         let mut loads = Vec::new();
         for c in n.cells() {
             let m = &models[n.cell_type_id(c).index()];
-            for s in &m.signals {
+            for (si, s) in m.signals.iter().enumerate() {
                 let net = match s.kind {
                     SignalKind::Input(i) => n.cell_inputs(c)[i],
                     SignalKind::Output(o) => n.cell_outputs(c)[o],
@@ -174,6 +190,7 @@ impl StageNetlist {
                 };
                 net_load[net.index()].0 += s.gate_count;
                 net_load[net.index()].1 += s.gate_area;
+                net_cap[net.index()] += rc[n.cell_type_id(c).index()][si].cap;
             }
         }
         // Create output nets of every cell first (so readers can refer to them).
@@ -251,6 +268,8 @@ impl StageNetlist {
         let sn = b.finish()?;
         let nn = sn.net_count();
         let mut delays = vec![0u32; nn];
+        let mut fall_delays = vec![0u32; nn];
+        let mut cap = vec![0f64; nn];
         let mut load = vec![0u32; nn];
         let mut area = vec![0f64; nn];
         let mut origin = vec![None; nn];
@@ -260,12 +279,23 @@ impl StageNetlist {
                 origin[s.index()] = Some(o);
                 load[s.index()] = net_load[o.index()].0;
                 area[s.index()] = net_load[o.index()].1;
+                cap[s.index()] = net_cap[o.index()];
             }
         }
-        for &(out, gates, ar, org, _c, (ns, ps, k, per_input_milli, _si)) in &pending {
+        for &(out, gates, ar, org, c, (ns, ps, k, per_input_milli, si)) in &pending {
             load[out.index()] = gates;
             area[out.index()] = ar;
             origin[out.index()] = org;
+            let src = &rc[n.cell_type_id(c).index()][si];
+            if org.is_none() {
+                cap[out.index()] = src.cap;
+            }
+            if delay == Delay::Rc {
+                let (r, f) = src.delays(cap[out.index()], &params);
+                delays[out.index()] = r;
+                fall_delays[out.index()] = f;
+                continue;
+            }
             delays[out.index()] = match delay {
                 Delay::Unit => 1,
                 Delay::Effort => {
@@ -274,12 +304,16 @@ impl StageNetlist {
                     let h = gates as f64 / per_input;
                     ((k as f64 + g * h).round() as u32).max(1)
                 }
+                Delay::Rc => 1,
             };
+            fall_delays[out.index()] = delays[out.index()];
         }
         let transistors = n.cells().map(|c| models[n.cell_type_id(c).index()].transistors() as u64).sum();
         Ok(StageNetlist {
             netlist: sn,
             delays,
+            fall_delays,
+            cap,
             load,
             area,
             origin,
@@ -307,7 +341,10 @@ struct Node {
     /// Range of this node's input nets in `GlitchProgram::node_inputs`.
     ins: (u32, u32),
     insns: (u32, u32),
+    /// Ring length: the larger of the two delays.
     delay: u32,
+    rise: u32,
+    fall: u32,
     ring: u32,
 }
 
@@ -363,7 +400,10 @@ impl GlitchProgram {
             let start = insns.len() as u32;
             let mut fc = FnCompiler { matcher: &matcher, zero: 0, one: 1, next_slot: &mut next, out: &mut insns };
             fc.compile(sn.cell_type(c).functions[0], &ins, Some(rhs));
-            let d = stages.delays[out.index()].max(1);
+            let rise = stages.delays[out.index()].max(1);
+            let fall = stages.fall_delays.get(out.index()).copied().unwrap_or(rise).max(1);
+            let d = rise.max(fall);
+            let dmin = rise.min(fall);
             // Inputs that can change: primary inputs at 0, driven nets in their window.
             let mut e = u32::MAX;
             let mut l = 0u32;
@@ -385,7 +425,7 @@ impl GlitchProgram {
                 earliest[out.index()] = u32::MAX;
                 latest[out.index()] = 0;
             } else {
-                earliest[out.index()] = e + d;
+                earliest[out.index()] = e + dmin;
                 latest[out.index()] = l + d;
                 windows.push((node, e, l + d - 1));
             }
@@ -397,6 +437,8 @@ impl GlitchProgram {
                 ins: (i0, node_inputs.len() as u32),
                 insns: (start, insns.len() as u32),
                 delay: d,
+                rise,
+                fall,
                 ring: rings,
             });
             rings += d;
@@ -429,13 +471,13 @@ impl GlitchProgram {
         };
         let eval_at =
             if steps == 0 { (vec![0], vec![]) } else { csr(&|&(n, e, z)| Some((e, z)).filter(|_| n != u32::MAX)) };
-        // Updates: out(τ+1) for τ+1 in [e + d, z + 1], i.e. τ in [e + d - 1, z].
+        // Updates: out(τ+1) for τ+1 in [e + dmin, z + 1], i.e. τ in [e + dmin - 1, z].
         let update_at = if steps == 0 {
             (vec![0], vec![])
         } else {
             csr(&|&(n, e, z)| {
-                let d = nodes[n as usize].delay;
-                Some((e + d - 1, z))
+                let nd = &nodes[n as usize];
+                Some((e + nd.rise.min(nd.fall) - 1, z))
             })
         };
         GlitchProgram {
@@ -690,7 +732,11 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             let (cb, lb) = (&p.update_at.0, &p.update_at.1);
             for &ni in &lb[cb[tau] as usize..cb[tau + 1] as usize] {
                 let n = &p.nodes[ni as usize];
-                if n.delay <= 64 && hist[ni as usize] >> (n.delay - 1) & 1 == 0 {
+                // An update can only come from an RHS change `rise` or `fall` steps back.
+                if n.delay <= 64
+                    && hist[ni as usize] >> (n.rise - 1) & 1 == 0
+                    && hist[ni as usize] >> (n.fall - 1) & 1 == 0
+                {
                     continue;
                 }
                 let r = &ring[n.ring as usize..(n.ring + n.delay) as usize];
@@ -700,6 +746,29 @@ fn glitch_chunk_impl<const PER_OP: bool>(
                     r[0]
                 } else if opts.transport {
                     r[t1 % n.delay as usize]
+                } else if n.rise != n.fall {
+                    // Inertial, per direction: 1 once RHS has been 1 for `rise`
+                    // steps, 0 once it has been 0 for `fall` steps, else hold.
+                    let d = n.delay as usize;
+                    let mut ones = [u64::MAX; W];
+                    let mut zeros = [u64::MAX; W];
+                    for k in 0..d {
+                        let x = &r[(tau + d - k) % d];
+                        let (in_r, in_f) = ((k as u32) < n.rise, (k as u32) < n.fall);
+                        for w in 0..W {
+                            if in_r {
+                                ones[w] &= x[w];
+                            }
+                            if in_f {
+                                zeros[w] &= !x[w];
+                            }
+                        }
+                    }
+                    let mut out = [0u64; W];
+                    for w in 0..W {
+                        out[w] = ones[w] | (cur[w] & !zeros[w]);
+                    }
+                    out
                 } else {
                     let last = r[tau % n.delay as usize];
                     let mut out = [0u64; W];

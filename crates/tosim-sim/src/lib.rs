@@ -29,6 +29,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod compile;
+pub mod delay;
 mod engine;
 mod glitch;
 mod ops;
@@ -39,6 +40,7 @@ mod transpose;
 
 pub use compile::{CompileError, Load, Program, SlotKind};
 pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, LANES};
+pub use delay::RcParams;
 pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
 pub use ops::{Insn, OpKind};
 pub use report::{NetReport, Report, Stats, TypeReport};

@@ -223,7 +223,16 @@ fn glitch_oracle(sn: &StageNetlist, stream: &dyn Stream, transport: bool) -> (Ve
                 }
                 rhs[c.index()] = nv;
                 let out = n.cell_outputs(c)[0];
-                let d = sn.delays[out.index()].max(1) as u64;
+                // Inertial: the delay of the direction the output would take.
+                let fall = sn.fall_delays[out.index()].max(1) as u64;
+                let rise = sn.delays[out.index()].max(1) as u64;
+                let d = if transport {
+                    rise.max(fall)
+                } else if nv {
+                    rise
+                } else {
+                    fall
+                };
                 if transport {
                     pending[c.index()].push((t + d, nv));
                 } else if nv == v[out.index()] {
@@ -296,5 +305,6 @@ fn glitch_engine_matches_event_driven_reference() {
         check_glitch(&n, &s, Delay::Unit, false);
         check_glitch(&n, &s, Delay::Effort, false);
         check_glitch(&n, &s, Delay::Effort, true);
+        check_glitch(&n, &s, Delay::Rc, false);
     }
 }
