@@ -208,6 +208,7 @@ fn delay(s: &str) -> Result<Delay> {
     match s {
         "unit" => Ok(Delay::Unit),
         "effort" => Ok(Delay::Effort),
+        "rc" => Ok(Delay::Rc),
         _ => bail!("unknown delay model `{s}` (unit, effort)"),
     }
 }
