@@ -35,6 +35,8 @@ enum Command {
     Net(cmd::net::NetArgs),
     /// Add the shard reports of `tosim net --shard i/n` into the report of the whole run.
     Merge(cmd::net::MergeArgs),
+    /// Generate a set of feed-forward models and write one row of counts per model.
+    Sweep(cmd::net::SweepArgs),
     /// Transistor-level ngspice decks of units bound to foundry cells.
     #[command(subcommand)]
     Spice(cmd::spice::SpiceCmd),
@@ -81,6 +83,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Table(a) => cmd::sim::table(a),
         Command::Net(a) => cmd::net::run(a),
         Command::Merge(a) => cmd::net::merge(a),
+        Command::Sweep(a) => cmd::net::sweep(a),
         Command::Spice(cmd::spice::SpiceCmd::Export(a)) => cmd::spice::export(a),
         Command::Validate(cmd::spice::ValidateCmd::Spice(a)) => cmd::spice::validate(a),
         Command::Fit(a) => cmd::spice::fit(a),

@@ -4,6 +4,7 @@ mod cells;
 mod float;
 mod netlist;
 mod nn;
+mod nn_sweep;
 mod sim;
 mod sky130;
 mod spice;

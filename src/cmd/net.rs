@@ -178,6 +178,176 @@ pub fn run(a: NetArgs) -> Result<()> {
     Ok(())
 }
 
+/// Arguments of `tosim sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Hidden layers, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub depth: Vec<usize>,
+    /// Neurons per hidden layer, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    pub width: Vec<usize>,
+    /// Activations, comma-separated: relu, leaky_relu (α 0.01), leaky_relu:α, sigmoid, tanh.
+    #[arg(long, value_delimiter = ',', default_value = "relu,sigmoid,tanh")]
+    pub activation: Vec<String>,
+    /// Batch normalisation after every hidden dense layer: off, on, or both (off,on).
+    #[arg(long, value_delimiter = ',', default_value = "off,on")]
+    pub batch_norm: Vec<String>,
+    /// Weight seeds, comma-separated (one model per seed and configuration).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub seed: Vec<u64>,
+    /// Inputs: `digits` (the shipped digits test split, 64 features) or `random`
+    /// (uniform in [0, 1), --inputs wide, seeded by the first seed).
+    #[arg(long, default_value = "digits")]
+    pub data: String,
+    /// Input width with --data random.
+    #[arg(long, default_value_t = 64)]
+    pub inputs: usize,
+    /// Output width (logits).
+    #[arg(long, default_value_t = 10)]
+    pub outputs: usize,
+    /// Samples per model (the first N of the data).
+    #[arg(long, default_value_t = 100)]
+    pub samples: usize,
+    /// Number format.
+    #[arg(long, default_value = "int8")]
+    pub format: String,
+    /// Hardware profile (TOML; default: the embedded default profile).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// `zero` or `glitch`.
+    #[arg(long, default_value = "zero")]
+    pub mode: String,
+    /// Write one CSV row per model.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write the rows as a JSON array.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Record a model that cannot run (e.g. an activation the format does not
+    /// support yet) as a row with its error and go on, instead of stopping.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// Runs `tosim sweep`: one row per generated model.
+pub fn sweep(a: SweepArgs) -> Result<()> {
+    use tosim_nn::sweep::{grid, parse_activation, random_inputs, SweepRow};
+    let format =
+        IntFormat::parse(&a.format).with_context(|| format!("--format {}: expected int8 or int16", a.format))?;
+    let mode = match a.mode.as_str() {
+        "zero" => Mode::Zero,
+        "glitch" => Mode::Glitch,
+        m => bail!("--mode {m}: expected zero or glitch"),
+    };
+    let mut acts = Vec::new();
+    for s in &a.activation {
+        acts.push(parse_activation(s).with_context(|| {
+            format!("--activation {s}: expected relu, leaky_relu, leaky_relu:ALPHA, sigmoid or tanh")
+        })?);
+    }
+    let mut bns = Vec::new();
+    for s in &a.batch_norm {
+        bns.push(match s.as_str() {
+            "off" => false,
+            "on" => true,
+            _ => bail!("--batch-norm {s}: expected off or on"),
+        });
+    }
+    if a.samples == 0 || a.outputs == 0 || a.width.contains(&0) || a.seed.is_empty() {
+        bail!("--samples, --outputs, --width must be at least 1 and --seed must name a seed");
+    }
+    let profile = match &a.profile {
+        Some(p) => Profile::load(p)?,
+        None => Profile::default_profile()?,
+    };
+    let (x, inputs, samples) = match a.data.as_str() {
+        "digits" => {
+            let path = existing(DEFAULT_DATA.into(), "data file", true)?;
+            let arr = tosim_nn::read_npy(&path)?;
+            let (n, w, v) = arr.to_features()?;
+            let s = a.samples.min(n);
+            (v[..s * w].to_vec(), w, s)
+        }
+        "random" => (random_inputs(a.samples, a.inputs, a.seed[0]), a.inputs, a.samples),
+        d => bail!("--data {d}: expected digits or random"),
+    };
+    let mut configs = Vec::new();
+    for &seed in &a.seed {
+        configs.extend(grid(&a.depth, &a.width, &acts, &bns, inputs, a.outputs, seed));
+    }
+    let mut rows = Vec::with_capacity(configs.len());
+    let start = std::time::Instant::now();
+    for (i, cfg) in configs.iter().enumerate() {
+        let net = cfg.network();
+        let run = || -> Result<NetReport> {
+            let q = QuantNet::new(&net, format, &x)?;
+            let xq: Vec<Vec<i64>> = (0..samples).map(|s| q.quantise_input(&x[s * inputs..(s + 1) * inputs])).collect();
+            let g = GateNet::with_mode(q, profile.clone(), mode)?;
+            let runs = g.run(&xq, &|_, _, _| {});
+            let ctx = RunContext { model: cfg.name(), net: &net, x: &x, xq: &xq, labels: None, per_neuron: false };
+            Ok(NetReport::build(&ctx, &g, &runs))
+        };
+        let row = match run() {
+            Ok(r) => SweepRow::from_report(cfg, &r),
+            Err(e) if a.keep_going => {
+                eprintln!("model {}: {e:#} (recorded, going on)", cfg.name());
+                SweepRow::failed(cfg, format.name(), samples, format!("{e:#}"))
+            }
+            Err(e) => {
+                return Err(e.context(format!(
+                    "model {} of the sweep (--keep-going records such models and goes on)",
+                    cfg.name()
+                )))
+            }
+        };
+        if row.error.is_none() && !row.agreement {
+            bail!("model {}: gate level and reference disagree", cfg.name());
+        }
+        eprintln!("[{}/{}] {} {:.1} s", i + 1, configs.len(), cfg.name(), start.elapsed().as_secs_f64());
+        rows.push(row);
+    }
+    print_sweep(&rows);
+    let mut prims: Vec<Primitive> = rows.iter().flat_map(|r| r.by_primitive.keys().copied()).collect();
+    prims.sort();
+    prims.dedup();
+    if let Some(p) = &a.csv {
+        let mut text = SweepRow::csv_header(&prims) + "\n";
+        for r in &rows {
+            text += &(r.csv(&prims) + "\n");
+        }
+        std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &a.json {
+        let text = serde_json::to_string_pretty(&rows)?;
+        std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(())
+}
+
+fn print_sweep(rows: &[tosim_nn::sweep::SweepRow]) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(
+        o,
+        "{:<22} {:>8} {:>12} {:>16} {:>16} {:>7}  note",
+        "model", "params", "MACs", "static TOs", "switching TOs", "sw/st"
+    );
+    for r in rows {
+        let ratio = if r.static_tos == 0 { 0.0 } else { r.switching_tos as f64 / r.static_tos as f64 };
+        let _ = writeln!(
+            o,
+            "{:<22} {:>8} {:>12} {:>16} {:>16} {:>7.3}  {}",
+            r.model,
+            r.params,
+            r.macs,
+            r.static_tos,
+            r.switching_tos,
+            ratio,
+            r.error.as_deref().unwrap_or("")
+        );
+    }
+}
+
 /// Runs `tosim merge`: adds shard reports into the report of the whole run.
 pub fn merge(a: MergeArgs) -> Result<()> {
     let mut parts = Vec::with_capacity(a.reports.len());

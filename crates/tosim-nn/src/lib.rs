@@ -52,6 +52,7 @@ pub mod proto;
 mod quant;
 mod report;
 mod shard;
+pub mod sweep;
 pub mod testing;
 
 pub use data::DataSet;

@@ -1,0 +1,126 @@
+//! `tosim net --shard` + `tosim merge`, and `tosim sweep`, end to end.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support;
+
+fn tosim(args: &[&str], threads: &str) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_tosim"))
+        .current_dir(support::repo())
+        .env("RAYON_NUM_THREADS", threads)
+        .args(args)
+        .output()
+        .unwrap();
+    out
+}
+
+fn ok(args: &[&str], threads: &str) -> String {
+    let out = tosim(args, threads);
+    assert!(out.status.success(), "tosim {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = tosim(args, "2");
+    assert!(!out.status.success(), "tosim {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The default model over the whole test split: three shards (two threads)
+/// merged are byte for byte the JSON of the unsharded run, which is itself the
+/// same for one and two threads.
+#[test]
+fn merged_shards_are_the_unsharded_report() {
+    let dir = support::scratch("nn_shard");
+    let whole1 = dir.join("whole1.json");
+    let whole2 = dir.join("whole2.json");
+    ok(&["net", "--json", s(&whole1)], "1");
+    ok(&["net", "--json", s(&whole2)], "2");
+    let w1 = std::fs::read(&whole1).unwrap();
+    assert_eq!(w1, std::fs::read(&whole2).unwrap(), "RAYON_NUM_THREADS=1 and 2");
+    let shards: Vec<_> = (1..=3).map(|i| dir.join(format!("s{i}.json"))).collect();
+    for (i, p) in shards.iter().enumerate() {
+        let spec = format!("{}/3", i + 1);
+        let out = ok(&["net", "--shard", &spec, "--json", s(p)], "2");
+        assert!(out.contains(&format!("shard    {spec}: samples {}..{} of 450", 150 * i, 150 * (i + 1))), "{out}");
+    }
+    let merged = dir.join("merged.json");
+    let out = ok(&["merge", s(&shards[2]), s(&shards[0]), s(&shards[1]), "-o", s(&merged)], "2");
+    assert!(out.contains("agreement: yes"), "{out}");
+    assert_eq!(std::fs::read_to_string(&merged).unwrap(), String::from_utf8(w1).unwrap());
+
+    // Clear errors for incomplete, duplicated, foreign and whole reports.
+    let e = fails(&["merge", s(&shards[0]), s(&shards[1])]);
+    assert!(e.contains("missing shard(s) 3 of 3"), "{e}");
+    let e = fails(&["merge", s(&shards[0]), s(&shards[1]), s(&shards[1])]);
+    assert!(e.contains("shard 2/3 is given twice"), "{e}");
+    let e = fails(&["merge", s(&shards[0]), s(&shards[1]), s(&whole1)]);
+    assert!(e.contains("whole1.json: not a shard report"), "{e}");
+    let other = dir.join("other3.json");
+    ok(&["net", "--shard", "3/3", "--limit", "300", "--json", s(&other)], "2");
+    let e = fails(&["merge", s(&shards[0]), s(&shards[1]), s(&other)]);
+    assert!(e.contains("not shards of one run") && e.contains("number of samples"), "{e}");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"model\": 1}").unwrap();
+    let e = fails(&["merge", s(&bad)]);
+    assert!(e.contains("bad.json: not a tosim net JSON report"), "{e}");
+    let e = fails(&["net", "--shard", "4/3"]);
+    assert!(e.contains("--shard 4/3") && e.contains("1 to 3"), "{e}");
+}
+
+/// A small sweep: one row per model with counts that follow from the shapes.
+#[test]
+fn sweep_writes_one_row_per_model() {
+    let dir = support::scratch("nn_sweep");
+    let (csv, json) = (dir.join("sweep.csv"), dir.join("sweep.json"));
+    let out = ok(
+        &[
+            "sweep",
+            "--depth",
+            "0,1",
+            "--width",
+            "4,8",
+            "--activation",
+            "relu,leaky_relu",
+            "--batch-norm",
+            "off,on",
+            "--samples",
+            "5",
+            "--csv",
+            s(&csv),
+            "--json",
+            s(&json),
+        ],
+        "2",
+    );
+    assert!(out.contains("d1-w8-leaky_relu-bn"), "{out}");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 2 * 2 * 2);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 1 + rows.len());
+    for r in rows {
+        assert_eq!(r["agreement"], true, "{r}");
+        assert!(r["error"].is_null());
+        // 5 digits samples of 64 features; depth 0: 64·10 MACs per sample;
+        // depth 1, width w: 64·w + w·10.
+        let (d, w) = (r["depth"].as_u64().unwrap(), r["width"].as_u64().unwrap());
+        let per = if d == 0 { 640 } else { 64 * w + w * 10 };
+        assert_eq!(r["macs"], 5 * per, "{r}");
+        let (st, sw) = (r["static_tos"].as_u64().unwrap(), r["switching_tos"].as_u64().unwrap());
+        assert!(0 < sw && sw < st, "{r}");
+    }
+    // Batch norm is folded into the weights in integer formats: the same MACs and
+    // unit operations with and without it.
+    let find = |m: &str| rows.iter().find(|r| r["model"] == m).unwrap();
+    assert_eq!(find("d1-w8-relu")["operations"], find("d1-w8-relu-bn")["operations"]);
+    assert_eq!(find("d1-w8-relu")["static_tos"], find("d1-w8-relu-bn")["static_tos"]);
+    // LeakyReLU costs a multiplier and a comparator per neuron where ReLU has a comparator.
+    assert!(find("d1-w8-leaky_relu")["static_tos"].as_u64() > find("d1-w8-relu")["static_tos"].as_u64());
+    let e = fails(&["sweep", "--activation", "gelu"]);
+    assert!(e.contains("--activation gelu"), "{e}");
+}
