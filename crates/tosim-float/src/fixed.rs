@@ -290,13 +290,16 @@ trait Emit {
     fn c(&mut self, v: i128, width: u32) -> Self::V;
     fn op(&mut self, op: MicroOp, args: &[Self::V]) -> Self::V;
     fn role(&mut self, r: Role);
+    fn lane(&mut self, _: usize) {}
 }
 
 struct Record {
     steps: Vec<Step>,
     roles: Vec<Role>,
+    lanes: Vec<usize>,
     regs: usize,
     role: Role,
+    lane: usize,
 }
 
 impl Emit for Record {
@@ -309,10 +312,14 @@ impl Emit for Record {
         self.regs += 1;
         self.steps.push(Step { op, dst, srcs: args.to_vec() });
         self.roles.push(self.role);
+        self.lanes.push(self.lane);
         Src::Reg(dst)
     }
     fn role(&mut self, r: Role) {
         self.role = r;
+    }
+    fn lane(&mut self, l: usize) {
+        self.lane = l;
     }
 }
 
@@ -500,24 +507,30 @@ fn algo<E: Emit>(e: &mut E, k: &Consts, xs: &[E::V]) -> Vec<E::V> {
             vec![e.op(MicroOp::Select { width: w }, &[x, q, nq])]
         }
         FixedFn::Softmax(_) | FixedFn::Rsqrt => {
+            // Lane i: the steps that involve value i (see the module documentation).
             let mut m = xs[0];
-            for &x in &xs[1..] {
+            for (i, &x) in xs.iter().enumerate().skip(1) {
+                e.lane(i);
                 m = e.op(MicroOp::IntMax { width: w }, &[m, x]);
             }
-            let mw = widen(e, m, w, p);
             let mut es = Vec::with_capacity(xs.len());
-            for &x in xs {
+            for (i, &x) in xs.iter().enumerate() {
+                e.lane(i);
+                let mw = widen(e, m, w, p);
                 let xw = widen(e, x, w, p);
                 let d = e.op(MicroOp::IntSub { width: p }, &[xw, mw]);
                 es.push(exp_core(e, ec, p, d));
             }
             let mut s = es[0];
-            for &x in &es[1..] {
+            for (i, &x) in es.iter().enumerate().skip(1) {
+                e.lane(i);
                 s = e.op(MicroOp::IntAdd { width: p }, &[s, x]);
             }
-            let h = e.op(MicroOp::Sar { amount: 1, width: p }, &[s]);
             es.iter()
-                .map(|&x| {
+                .enumerate()
+                .map(|(i, &x)| {
+                    e.lane(i);
+                    let h = e.op(MicroOp::Sar { amount: 1, width: p }, &[s]);
                     let t = e.op(MicroOp::Shl { amount: fo, width: p }, &[x]);
                     let t = e.op(MicroOp::IntAdd { width: p }, &[t, h]);
                     e.op(MicroOp::IntDiv { width: p }, &[t, s])
@@ -538,7 +551,50 @@ pub struct FixedProgram {
     pub program: MicroProgram,
     /// The role of each step, in step order.
     pub roles: Vec<Role>,
+    /// The value each step belongs to, in step order: for a softmax, step
+    /// `i` works for value `lanes[i]` (the maximum and sum chains' step that
+    /// takes value j in lane j, the subtract, exp and division of value j in
+    /// lane j); 0 for one-value programs.
+    pub lanes: Vec<usize>,
     consts: Consts,
+}
+
+impl PartialEq for FixedProgram {
+    /// Programs are derived from `(func, spec)` alone.
+    fn eq(&self, o: &Self) -> bool {
+        self.func == o.func && self.spec == o.spec
+    }
+}
+
+/// The result of one integer or wiring step on register values, in plain
+/// integer arithmetic (what [`FixedProgram::run_plain`] uses; float steps give 0).
+pub fn plain_op(op: MicroOp, args: &[u128]) -> u128 {
+    Plain.op(op, args)
+}
+
+/// Whether a step is wiring (no unit).
+pub fn is_wiring(op: MicroOp) -> bool {
+    matches!(op, MicroOp::Shl { .. } | MicroOp::Sar { .. })
+}
+
+/// The operands a step drives into its unit's input buses, from its register
+/// operands: the adder's carry-in is 0, the barrel shifter's amount is
+/// clamped to `width − 1`; other units take the operands as they are.
+pub fn unit_operands(op: MicroOp, args: &[u128]) -> Vec<u128> {
+    match op {
+        MicroOp::IntAdd { .. } => vec![args[0], args[1], 0],
+        MicroOp::IntSar { width } => vec![args[0], args[1].min(u128::from(width) - 1)],
+        _ => args.to_vec(),
+    }
+}
+
+/// The step's register result from its unit's output buses (the product of
+/// [`MicroOp::IntMulShr`] shifted and truncated, the first output otherwise).
+pub fn unit_result(op: MicroOp, out: &[u128]) -> u128 {
+    match op {
+        MicroOp::IntMulShr { width, shift } => (sext(out[0], 2 * width) >> shift) as u128 & mask(width),
+        _ => out.first().copied().unwrap_or(0),
+    }
 }
 
 /// Accuracy of a program against `f64` over a set of inputs.
@@ -560,7 +616,8 @@ impl FixedProgram {
     /// Builds `func` for `spec`.
     pub fn build(func: FixedFn, spec: FixedSpec) -> Result<FixedProgram, FixedError> {
         let consts = consts(func, &spec)?;
-        let mut r = Record { steps: Vec::new(), roles: Vec::new(), regs: 0, role: Role::Other };
+        let mut r =
+            Record { steps: Vec::new(), roles: Vec::new(), lanes: Vec::new(), regs: 0, role: Role::Other, lane: 0 };
         let n = func.arity();
         r.regs = n;
         let xs: Vec<Src> = (0..n).map(Src::Reg).collect();
@@ -578,7 +635,7 @@ impl FixedProgram {
             steps: r.steps,
             regs: r.regs,
         };
-        Ok(FixedProgram { func, spec, program, roles: r.roles, consts })
+        Ok(FixedProgram { func, spec, program, roles: r.roles, lanes: r.lanes, consts })
     }
 
     /// Values per input vector.

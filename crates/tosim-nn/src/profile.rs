@@ -34,6 +34,11 @@ pub struct FormatUnits {
     pub compare: Arch,
     /// ReLU implementation.
     pub relu: ReluUnit,
+    /// Divider architecture (`restoring` or `non-restoring`; unsigned): the
+    /// divisions of sigmoid, tanh and softmax micro-programs.
+    pub divide: Arch,
+    /// Square-root architecture (`restoring` or `non-restoring`).
+    pub sqrt: Arch,
 }
 
 /// A hardware profile.
@@ -59,6 +64,8 @@ struct UnitsToml {
     accumulate: Option<String>,
     compare: Option<String>,
     relu: Option<String>,
+    divide: Option<String>,
+    sqrt: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +105,13 @@ impl Profile {
                 }
                 Ok(a)
             };
+            let div_arch = |key: &str, v: Option<String>| -> Result<Arch> {
+                let a = arch(key, v, false)?;
+                if a != Arch::Restoring && a != Arch::NonRestoring {
+                    return Err(bad(format!("`{key}`: {:?} is neither \"restoring\" nor \"non-restoring\"", a.name())));
+                }
+                Ok(a)
+            };
             let u = &t.units;
             Ok(FormatUnits {
                 multiply: arch("multiply", pick(&o.multiply, &u.multiply), false)?,
@@ -107,6 +121,14 @@ impl Profile {
                 },
                 accumulate: arch("accumulate", pick(&o.accumulate, &u.accumulate), true)?,
                 compare: arch("compare", pick(&o.compare, &u.compare), true)?,
+                divide: match pick(&o.divide, &u.divide) {
+                    None => Arch::Restoring,
+                    v => div_arch("divide", v)?,
+                },
+                sqrt: match pick(&o.sqrt, &u.sqrt) {
+                    None => Arch::Restoring,
+                    v => div_arch("sqrt", v)?,
+                },
                 relu: match pick(&o.relu, &u.relu).as_deref() {
                     None | Some("max") => ReluUnit::Max,
                     Some("mask") => ReluUnit::Mask,

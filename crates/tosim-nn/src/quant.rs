@@ -40,7 +40,26 @@
 //!   formats.
 
 use crate::error::{NnError, Result};
+use tosim_float::fixed::{FixedFn, FixedProgram, FixedSpec};
+
 use crate::model::{Activation, Dense, LayerKind, Network};
+
+/// The input magnitude above which sigmoid (tanh) is within half an output
+/// step of ±1 or 0 with b − 2 fraction bits, rounded up to a power of two:
+/// e^−z < 2^−(b−1) from z = (b − 1)·ln 2 (4.9 for int8, 10.4 for int16);
+/// tanh saturates at half that. The micro-program's input scale is the
+/// calibrated range, capped there, so that its b bits cover the part that matters.
+pub fn act_saturation(f: FixedFn, format: IntFormat) -> f64 {
+    let z = match format {
+        IntFormat::Int8 => 8.0,
+        IntFormat::Int16 => 16.0,
+    };
+    if f == FixedFn::Tanh {
+        z / 2.0
+    } else {
+        z
+    }
+}
 
 /// An integer number format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,6 +182,25 @@ pub struct QLayer {
     pub relu: bool,
     /// A LeakyReLU follows: `r = max(acc, ⌊acc·m / 2^k⌋)` with `α ≈ m / 2^k`, 0 < α < 1.
     pub leaky: Option<Leaky>,
+    /// A sigmoid or tanh follows the requantisation: a fixed-point
+    /// micro-program per neuron (b-bit input at the requantisation's output
+    /// scale, output with b − 2 fraction bits).
+    pub act: Option<FixedProgram>,
+    /// A softmax over the layer's values follows (after `act`, if any): a
+    /// fixed-point micro-program per layer (output with b − 2 fraction bits).
+    pub softmax: Option<FixedProgram>,
+}
+
+impl QLayer {
+    /// Real value of one step of this layer's output (`None` for logits, which
+    /// are accumulators at `weight_scale · input_scale`).
+    pub fn output_scale(&self) -> Option<f64> {
+        match (&self.softmax, &self.act, &self.requant) {
+            (Some(p), _, _) | (None, Some(p), _) => Some(p.out_scale()),
+            (None, None, Some(r)) => Some(r.output_scale),
+            _ => None,
+        }
+    }
 }
 
 /// The slope of a LeakyReLU as an integer multiplier and shift.
@@ -254,8 +292,17 @@ struct Group {
     folded: Vec<String>,
     relu: bool,
     leaky: Option<f32>,
-    /// Index into the float layers of the group's last layer (for calibration).
+    /// Sigmoid or tanh.
+    act: Option<FixedFn>,
+    /// A softmax follows.
+    softmax: bool,
+    /// Index into the float layers of the group's last layer.
     last: usize,
+    /// Index of the float layer whose output feeds the sigmoid/tanh (calibrates its input scale).
+    pre_act: usize,
+    /// Index of the float layer whose output is requantised when there is no
+    /// sigmoid/tanh (the layer before a softmax, or the last one).
+    pre_out: usize,
 }
 
 impl QuantNet {
@@ -299,8 +346,13 @@ impl QuantNet {
                     });
                 }
             }
-            let requant = if gi + 1 < ng {
-                let os = scale_of(layer_max[g.last], q);
+            let requant = if gi + 1 < ng || g.act.is_some() || g.softmax {
+                let os = match g.act {
+                    // The micro-program's input scale: the calibrated range, at
+                    // most where the function saturates (see the module documentation).
+                    Some(f) => scale_of(layer_max[g.pre_act].min(act_saturation(f, format)), q),
+                    None => scale_of(layer_max[g.pre_out], q),
+                };
                 let (m, k) = multiplier(acc_scale / os, format.mult_bits(), &g.name)?;
                 in_scale = os;
                 // |r| ≤ max over neurons of Σ|w|·Q + |b|, so |t| ≤ ⌈bound·m / 2^k⌉ + 1.
@@ -334,6 +386,22 @@ impl QuantNet {
             } else {
                 None
             };
+            let fixed = |f: FixedFn, scale: f64| {
+                FixedSpec::new(format.bits(), scale, format.bits() - 2)
+                    .and_then(|spec| FixedProgram::build(f, spec))
+                    .map_err(|e| NnError::Quantise { layer: g.name.clone(), what: e.to_string() })
+            };
+            let act = match g.act {
+                Some(f) => Some(fixed(f, in_scale)?),
+                None => None,
+            };
+            if let Some(p) = &act {
+                in_scale = p.out_scale();
+            }
+            let softmax = if g.softmax { Some(fixed(FixedFn::Softmax(d.outputs), in_scale)?) } else { None };
+            if let Some(p) = &softmax {
+                in_scale = p.out_scale();
+            }
             let leaky = match g.leaky {
                 Some(alpha) => {
                     let (m, k) = multiplier(f64::from(alpha), format.mult_bits(), &g.name)?;
@@ -355,6 +423,8 @@ impl QuantNet {
                 },
                 requant,
                 relu: g.relu,
+                act,
+                softmax,
             });
         }
         Ok(QuantNet { format, input_scale, layers, classes: net.classes.clone() })
@@ -386,7 +456,7 @@ impl QuantNet {
                         (None, true) => acc.max(0),
                         (None, false) => acc,
                     };
-                    match &l.requant {
+                    let y = match &l.requant {
                         None => r,
                         Some(rq) => {
                             let y = rq.scale(r, a).min(q);
@@ -396,9 +466,17 @@ impl QuantNet {
                                 y.max(-q)
                             }
                         }
+                    };
+                    match &l.act {
+                        Some(p) => p.run_plain(&[y])[0],
+                        None => y,
                     }
                 })
                 .collect();
+            let out = match &l.softmax {
+                Some(p) => p.run_plain(&out),
+                None => out,
+            };
             layers.push(out.clone());
             v = out;
         }
@@ -430,7 +508,6 @@ pub(crate) fn wrap(v: i64, bits: u32) -> i64 {
 /// Splits the float layers into dense groups: `Dense [BatchNorm] [Relu] [Softmax, last only]`.
 fn group(net: &Network) -> Result<Vec<Group>> {
     let mut groups: Vec<Group> = Vec::new();
-    let n = net.layers.len();
     for (i, l) in net.layers.iter().enumerate() {
         let err = |what: String| NnError::Quantise { layer: l.name.clone(), what };
         match &l.kind {
@@ -440,14 +517,19 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                 folded: Vec::new(),
                 relu: false,
                 leaky: None,
+                act: None,
+                softmax: false,
                 last: i,
+                pre_act: i,
+                pre_out: i,
             }),
             kind => {
                 let Some(g) = groups.last_mut() else {
                     return Err(err(format!("{} before the first dense layer", l.op)));
                 };
+                let plain = !g.relu && g.leaky.is_none() && g.act.is_none() && !g.softmax;
                 match kind {
-                    LayerKind::BatchNorm(b) if !g.relu && g.last + 1 == i && g.folded.is_empty() => {
+                    LayerKind::BatchNorm(b) if plain && g.last + 1 == i && g.folded.is_empty() => {
                         // Fold: W' = W·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β.
                         for o in 0..g.dense.outputs {
                             let f = f64::from(b.scale[o]) / (f64::from(b.var[o]) + f64::from(b.epsilon)).sqrt();
@@ -457,28 +539,36 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                             g.dense.bias[o] = ((f64::from(g.dense.bias[o]) - f64::from(b.mean[o])) * f
                                 + f64::from(b.shift[o])) as f32;
                         }
+                        g.pre_act = i;
+                        g.pre_out = i;
                     }
                     LayerKind::BatchNorm(_) => {
                         return Err(err("batch normalisation is folded only directly after a dense layer".into()))
                     }
-                    LayerKind::Activation(Activation::Relu) if !g.relu && g.leaky.is_none() => g.relu = true,
-                    LayerKind::Activation(Activation::LeakyRelu { alpha })
-                        if !g.relu && g.leaky.is_none() && *alpha > 0.0 && *alpha < 1.0 =>
-                    {
-                        g.leaky = Some(*alpha)
+                    LayerKind::Activation(Activation::Relu) if plain => {
+                        g.relu = true;
+                        g.pre_out = i;
                     }
-                    LayerKind::Activation(a @ (Activation::Sigmoid | Activation::Tanh)) => {
-                        return Err(err(format!(
-                            "{} in an integer format needs exp and division units, not available yet (ReLU and LeakyReLU only)",
-                            a.name()
-                        )))
+                    LayerKind::Activation(Activation::LeakyRelu { alpha }) if plain && *alpha > 0.0 && *alpha < 1.0 => {
+                        g.leaky = Some(*alpha);
+                        g.pre_out = i;
                     }
                     LayerKind::Activation(Activation::LeakyRelu { alpha }) if !(*alpha > 0.0 && *alpha < 1.0) => {
                         return Err(err(format!("LeakyReLU slope {alpha}: integer formats need 0 < alpha < 1")))
                     }
-                    LayerKind::Softmax if i + 1 == n => {}
-                    LayerKind::Softmax => return Err(err("softmax is supported only as the last layer".into())),
-                    _ => return Err(err(format!("{} cannot follow {}", l.op, g.name))),
+                    LayerKind::Activation(a @ (Activation::Sigmoid | Activation::Tanh)) if plain => {
+                        g.act = Some(if *a == Activation::Sigmoid { FixedFn::Sigmoid } else { FixedFn::Tanh });
+                        g.pre_act = g.last;
+                        g.pre_out = i;
+                    }
+                    LayerKind::Softmax if !g.softmax => g.softmax = true,
+                    _ => {
+                        return Err(err(format!(
+                            "{} cannot follow {} (a dense layer takes at most: batch normalisation, one activation, softmax, in this order)",
+                            l.op,
+                            g.folded.last().cloned().unwrap_or_else(|| g.name.clone())
+                        )))
+                    }
                 }
                 g.folded.push(format!("{} {}", l.op, l.name));
                 g.last = i;

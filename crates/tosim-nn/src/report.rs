@@ -431,15 +431,9 @@ impl NetReport {
         }
         let mut units = BTreeMap::new();
         for l in &g.layers {
-            let mut us = vec![&l.mul, &l.acc];
-            us.extend(l.relu.iter());
-            us.extend(l.leaky.iter().flatten());
-            if let Some(r) = &l.requant {
-                us.extend(r.iter());
-            }
-            for u in us {
+            for u in l.all() {
                 units.insert(
-                    u.spec.design_name(),
+                    u.design.clone(),
                     UnitReport { primitive: u.primitive, transistors: u.transistors(), cells: u.netlist.cell_count() },
                 );
             }

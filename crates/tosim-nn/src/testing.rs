@@ -200,3 +200,81 @@ pub fn tiny_gemm_relu_onnx(weights: &[f32; 4], bias: &[f32; 2]) -> Vec<u8> {
         .node("Relu", "relu", &["h"], &["y"], &[])
         .build()
 }
+
+/// SplitMix64 uniform values in `[−1, 1)` from `seed` (for random test networks and data).
+pub fn uniform(seed: u64, n: usize) -> Vec<f32> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f32 / (1u64 << 52) as f32 - 1.0
+        })
+        .collect()
+}
+
+/// A random MLP as ONNX bytes: `sizes[0]` inputs, then one `Gemm` (transB = 1)
+/// per further entry, weights and biases uniform in `[−scale, scale)` from
+/// `seed`; after every hidden Gemm an optional `BatchNormalization` (γ, β, μ
+/// uniform, σ² in [0.5, 1.5), ε = 1e−5) and the activation `act` (an ONNX
+/// operator name: `Relu`, `Sigmoid`, `Tanh`, `LeakyRelu` with α = 0.1, or
+/// `""` for none); after the last Gemm `last` (e.g. `Softmax`, `Sigmoid`,
+/// or `""`). Node names: `fc{i}`, `bn{i}`, `act{i}`, `out`.
+pub fn random_mlp_onnx(seed: u64, sizes: &[usize], scale: f32, act: &str, batchnorm: bool, last: &str) -> Vec<u8> {
+    let n_in = sizes[0] as i64;
+    let n_out = sizes[sizes.len() - 1] as i64;
+    let mut b = OnnxBuilder::new().input("x", &[-1, n_in]).output("y", &[-1, n_out]);
+    let mut cur = "x".to_string();
+    let mut seed = seed;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_add(1);
+        uniform(seed, n)
+    };
+    let layers = sizes.len() - 1;
+    for i in 0..layers {
+        let (k, n) = (sizes[i], sizes[i + 1]);
+        let w: Vec<f32> = next(n * k).iter().map(|v| v * scale).collect();
+        let bias: Vec<f32> = next(n).iter().map(|v| v * scale).collect();
+        let (wn, bn, out) = (format!("w{i}"), format!("b{i}"), format!("h{i}"));
+        b = b.init_f32(&wn, &[n as i64, k as i64], &w).init_f32(&bn, &[n as i64], &bias).node(
+            "Gemm",
+            &format!("fc{i}"),
+            &[&cur, &wn, &bn],
+            &[&out],
+            &[Attr::Int("transB", 1)],
+        );
+        cur = out;
+        let hidden = i + 1 < layers;
+        if hidden && batchnorm {
+            let (g, be, mu) = (next(n), next(n), next(n));
+            let var: Vec<f32> = next(n).iter().map(|v| 1.0 + 0.5 * v).collect();
+            let names = [format!("g{i}"), format!("be{i}"), format!("mu{i}"), format!("var{i}")];
+            for (nm, v) in names.iter().zip([&g, &be, &mu, &var]) {
+                b = b.init_f32(nm, &[n as i64], v);
+            }
+            let out = format!("n{i}");
+            b = b.node(
+                "BatchNormalization",
+                &format!("bn{i}"),
+                &[&cur, &names[0], &names[1], &names[2], &names[3]],
+                &[&out],
+                &[Attr::Float("epsilon", 1e-5)],
+            );
+            cur = out;
+        }
+        let op = if hidden { act } else { last };
+        if !op.is_empty() {
+            let out = if hidden { format!("a{i}") } else { "y".to_string() };
+            let attrs = if op == "LeakyRelu" { vec![Attr::Float("alpha", 0.1)] } else { vec![] };
+            let name = if hidden { format!("act{i}") } else { "out".to_string() };
+            b = b.node(op, &name, &[&cur], &[&out], &attrs);
+            cur = out;
+        }
+    }
+    if cur != "y" {
+        b = b.node("Identity", "out", &[&cur], &["y"], &[]);
+    }
+    b.build()
+}
