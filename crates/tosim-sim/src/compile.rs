@@ -12,6 +12,7 @@ use thiserror::Error;
 use tosim_cells::{CellModel, SignalKind, TruthTable};
 use tosim_netlist::{CellId, NetId, Netlist, TypeId};
 
+use crate::engine::ClassTable;
 use crate::ops::{FnCompiler, Insn, Matcher};
 
 /// A compile error: the models do not fit the netlist.
@@ -104,6 +105,8 @@ pub struct Program {
     pub(crate) net_count: usize,
     pub(crate) inputs: Vec<Vec<u32>>,
     pub(crate) widths: Vec<u32>,
+    /// Output bus slots (at most the first 128 bits of each bus).
+    pub(crate) outputs: Vec<Vec<u32>>,
     pub(crate) load: Vec<u32>,
     pub(crate) area: Vec<f64>,
     pub(crate) kinds: Vec<SlotKind>,
@@ -114,6 +117,8 @@ pub struct Program {
     pub(crate) type_names: Vec<String>,
     pub(crate) net_names: Vec<String>,
     pub(crate) depth: u32,
+    /// Per-operation counting classes of the slots.
+    pub(crate) classes: ClassTable,
 }
 
 /// How one signal of a model is accounted for.
@@ -277,13 +282,18 @@ impl Program {
             load[l.slot as usize] += l.gates;
             area[l.slot as usize] += l.area;
         }
+        let inputs: Vec<Vec<u32>> = netlist.inputs().iter().map(|b| b.nets.iter().map(|n| n.0).collect()).collect();
+        let dsts = inputs.iter().flatten().copied().chain(insns.iter().map(|i| i.dst));
+        let classes = ClassTable::new(&load, net_count, dsts);
         Ok(Program {
+            classes,
             name: netlist.name().to_string(),
             insns,
             slots,
             net_count,
-            inputs: netlist.inputs().iter().map(|b| b.nets.iter().map(|n| n.0).collect()).collect(),
+            inputs,
             widths: netlist.inputs().iter().map(|b| b.width() as u32).collect(),
+            outputs: netlist.outputs().iter().map(|b| b.nets.iter().take(128).map(|n| n.0).collect()).collect(),
             load,
             area,
             kinds,
@@ -340,6 +350,11 @@ impl Program {
     /// Input bus widths, in declaration order.
     pub fn input_widths(&self) -> &[u32] {
         &self.widths
+    }
+    /// Output bus widths, in declaration order (values in
+    /// [`crate::Outputs`] keep at most 128 bits of each).
+    pub fn output_widths(&self) -> Vec<u32> {
+        self.outputs.iter().map(|b| b.len() as u32).collect()
     }
     /// Logic depth in cells.
     pub fn depth(&self) -> u32 {

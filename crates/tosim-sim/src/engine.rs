@@ -91,6 +91,55 @@ pub struct Activity {
     pub hist_glitch: Histogram,
     /// Per-operation counts in stream order, when recorded.
     pub per_op: Option<Vec<OpCounts>>,
+    /// Every operation's output bus values in stream order, when requested
+    /// ([`Options::outputs`]; zero-delay engine only).
+    pub outputs: Option<Outputs>,
+}
+
+/// The settled output bus values of every operation of a run, in stream
+/// order: `get(i)` is what [`tosim_netlist::eval`] returns for operation `i`
+/// (one value per output bus, LSB first; bits above 127 are dropped).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outputs {
+    buses: usize,
+    values: Vec<u128>,
+}
+
+impl Outputs {
+    /// Output buses per operation.
+    pub fn buses(&self) -> usize {
+        self.buses
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.values.len().checked_div(self.buses).unwrap_or(0)
+    }
+
+    /// Whether no operation was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The output bus values of operation `op` (`None` past the end).
+    pub fn get(&self, op: usize) -> Option<&[u128]> {
+        self.values.get(op * self.buses..(op + 1) * self.buses)
+    }
+
+    /// Every value, operation-major (`buses()` values per operation).
+    pub fn values(&self) -> &[u128] {
+        &self.values
+    }
+
+    /// Output bus `bus` of every operation, in stream order.
+    pub fn bus(&self, bus: usize) -> impl Iterator<Item = u128> + '_ {
+        self.values.iter().skip(bus).step_by(self.buses.max(1)).copied()
+    }
+
+    /// The values, operation-major.
+    pub fn into_values(self) -> Vec<u128> {
+        self.values
+    }
 }
 
 impl std::ops::AddAssign<&Activity> for Activity {
@@ -110,6 +159,10 @@ impl std::ops::AddAssign<&Activity> for Activity {
         if let Some(p) = &o.per_op {
             self.per_op.get_or_insert_with(Vec::new).extend_from_slice(p);
         }
+        if let Some(p) = &o.outputs {
+            let acc = self.outputs.get_or_insert_with(|| Outputs { buses: p.buses, values: Vec::new() });
+            acc.values.extend_from_slice(&p.values);
+        }
     }
 }
 
@@ -120,13 +173,16 @@ pub struct Options {
     pub per_op_stats: bool,
     /// Keep every operation's counts in stream order (memory linear in the stream).
     pub record_per_op: bool,
-    /// Operations per parallel chunk (rounded up to a multiple of 256).
+    /// Operations per parallel chunk (rounded up to a multiple of 1024).
     pub chunk: u64,
+    /// Keep every operation's settled output bus values ([`Activity::outputs`];
+    /// memory: 16 bytes per output bus per operation). Zero-delay engine only.
+    pub outputs: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { per_op_stats: true, record_per_op: false, chunk: 1 << 16 }
+        Options { per_op_stats: true, record_per_op: false, chunk: 1 << 16, outputs: false }
     }
 }
 
@@ -175,10 +231,16 @@ impl Csa {
 
     #[inline(always)]
     pub(crate) fn add_weighted(&mut self, weight: u32, x: Blk) {
+        self.add_weighted_at(0, weight, x);
+    }
+
+    /// Adds `x` with weight `weight · 2^level`.
+    #[inline(always)]
+    pub(crate) fn add_weighted_at(&mut self, level: usize, weight: u32, x: Blk) {
         let mut m = weight;
         while m != 0 {
             let q = m.trailing_zeros() as usize;
-            self.add(q, x);
+            self.add(level + q, x);
             m &= m - 1;
         }
     }
@@ -209,12 +271,157 @@ impl Csa {
     }
 }
 
+/// The per-operation counting plan of a program.
+///
+/// Slots are grouped into classes by what one of their toggles adds to the
+/// per-operation counts: `(gate load, is a net)`. Each class has a
+/// bit-sliced carry-save counter (level `q` holds up to two pending words of
+/// weight `2^q`); a slot's toggle word is added to its class's counter once,
+/// whatever the weight, and the classes are folded into the weighted
+/// counters once per block. Every block makes the same adds in the same order
+/// (the inputs, then the instructions), so what each add does — how many
+/// carry-save steps it takes before its word comes to rest, and in which of
+/// the two places — is computed here once instead of being decided by
+/// branches on fill counts in the hot loop.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClassTable {
+    /// Per add position (inputs in order, then instructions): `NONE`, or
+    /// `class << 8 | steps << 1 | place`.
+    pub(crate) plan: Vec<u32>,
+    /// Gate load of each class.
+    pub(crate) weight: Vec<u32>,
+    /// Whether the class's slots are nets (count as net toggles).
+    pub(crate) net: Vec<bool>,
+    /// Counter levels (the same for every class).
+    pub(crate) levels: usize,
+    /// Pending words at the end of a block, per (level, class), level-major.
+    pub(crate) end_fill: Vec<u8>,
+}
+
+/// No class: the toggles of the slot add nothing per operation.
+pub(crate) const NONE: u32 = u32::MAX;
+
+impl ClassTable {
+    /// The plan for the slots written in `dsts`, in the order a block writes
+    /// them (every input's and instruction's destination).
+    pub(crate) fn new(load: &[u32], net_count: usize, dsts: impl Iterator<Item = u32>) -> Self {
+        let mut t = ClassTable::default();
+        let mut ids: std::collections::BTreeMap<(u32, bool), u32> = std::collections::BTreeMap::new();
+        let mut classes: Vec<u32> = Vec::new();
+        for d in dsts {
+            let d = d as usize;
+            let key = (load[d], d < net_count);
+            if key == (0, false) {
+                classes.push(NONE);
+                continue;
+            }
+            let c = *ids.entry(key).or_insert_with(|| {
+                t.weight.push(key.0);
+                t.net.push(key.1);
+                (t.weight.len() - 1) as u32
+            });
+            classes.push(c);
+        }
+        // Run the fill counts of the counters once (`fill[c][q]`).
+        let n = t.weight.len();
+        let mut fill: Vec<Vec<u8>> = vec![Vec::new(); n];
+        for c in classes {
+            if c == NONE {
+                t.plan.push(NONE);
+                continue;
+            }
+            let f = &mut fill[c as usize];
+            let mut q = 0usize;
+            loop {
+                if f.len() <= q {
+                    f.resize(q + 1, 0);
+                }
+                if f[q] < 2 {
+                    let place = f[q] as u32;
+                    f[q] += 1;
+                    // At most log2(adds) steps: < 2^7 always.
+                    t.plan.push(c << 8 | (q as u32) << 1 | place);
+                    break;
+                }
+                f[q] = 1;
+                q += 1;
+            }
+        }
+        t.levels = fill.iter().map(|f| f.len()).max().unwrap_or(0);
+        t.end_fill = vec![0; t.levels * n];
+        for (c, f) in fill.iter().enumerate() {
+            for (q, &k) in f.iter().enumerate() {
+                t.end_fill[q * n + c] = k;
+            }
+        }
+        t
+    }
+}
+
+/// The class counters of [`ClassTable`], level-major (level `q` of class `c`
+/// is entry `q·classes + c`, so the level-0 words most adds touch are
+/// contiguous).
+#[derive(Clone, Debug)]
+pub(crate) struct ClassCounters {
+    pend: Vec<[Blk; 2]>,
+    classes: usize,
+}
+
+impl ClassCounters {
+    pub(crate) fn new(t: &ClassTable) -> Self {
+        ClassCounters { pend: vec![[[0; W]; 2]; t.weight.len() * t.levels], classes: t.weight.len() }
+    }
+
+    /// Adds `x` (weight 1) as planned by `plan` (an entry of [`ClassTable::plan`], not `NONE`).
+    #[inline(always)]
+    pub(crate) fn add(&mut self, plan: u32, mut x: Blk) {
+        let mut q = (plan >> 8) as usize;
+        let steps = (plan >> 1 & 0x7f) as usize;
+        for _ in 0..steps {
+            debug_assert!(q < self.pend.len());
+            // SAFETY: the plan was made by running these very adds on
+            // counters of `levels` levels (`ClassTable::new`).
+            let pend = unsafe { self.pend.get_unchecked_mut(q) };
+            let [a, b] = *pend;
+            let mut carry = [0u64; W];
+            for w in 0..W {
+                let u = a[w] ^ b[w];
+                pend[0][w] = u ^ x[w];
+                carry[w] = (a[w] & b[w]) | (u & x[w]);
+            }
+            x = carry;
+            q += self.classes;
+        }
+        debug_assert!(q < self.pend.len());
+        // SAFETY: as above.
+        unsafe { self.pend.get_unchecked_mut(q)[(plan & 1) as usize] = x };
+    }
+
+    /// Moves every class's pending words into `sw` (weighted by the class's
+    /// gate load) and `nt` (net classes).
+    pub(crate) fn fold(&self, t: &ClassTable, sw: &mut Csa, nt: &mut Csa) {
+        for lvl in 0..t.levels {
+            for c in 0..self.classes {
+                let q = lvl * self.classes + c;
+                for i in 0..t.end_fill[q] as usize {
+                    let x = self.pend[q][i];
+                    sw.add_weighted_at(lvl, t.weight[c], x);
+                    if t.net[c] {
+                        nt.add(lvl, x);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Per-thread scratch memory of the zero-delay engine.
 pub(crate) struct Scratch {
     buf: Vec<Blk>,
     ops: Vec<u128>,
     sw: Csa,
     nt: Csa,
+    cls: ClassCounters,
     lanes_sw: [u64; LANES],
     lanes_nt: [u64; LANES],
 }
@@ -223,7 +430,15 @@ impl Scratch {
     pub(crate) fn new(p: &Program) -> Self {
         let mut buf = vec![[0u64; W]; p.slots];
         buf[1] = [u64::MAX; W];
-        Scratch { buf, ops: Vec::new(), sw: Csa::new(), nt: Csa::new(), lanes_sw: [0; LANES], lanes_nt: [0; LANES] }
+        Scratch {
+            buf,
+            ops: Vec::new(),
+            sw: Csa::new(),
+            nt: Csa::new(),
+            cls: ClassCounters::new(&p.classes),
+            lanes_sw: [0; LANES],
+            lanes_nt: [0; LANES],
+        }
     }
 }
 
@@ -326,6 +541,35 @@ pub(crate) fn load_inputs(
     }
 }
 
+/// Writes the output bus values of the valid lanes of block `b` (slots in
+/// `outputs`, one list per bus) into `out`, operation-major from `start`.
+fn store_outputs(outputs: &[Vec<u32>], buf: &[Blk], g: &Geometry, b: usize, start: u64, out: &mut [u128]) {
+    let nb = outputs.len();
+    for w in 0..W {
+        let valid = (0..64).take_while(|&l| g.valid(w, b, l)).count();
+        if valid == 0 {
+            continue;
+        }
+        let base = (g.op(w, b, 0) - start) as usize * nb;
+        for (j, slots) in outputs.iter().enumerate() {
+            let mut half = |lo: usize, shift: u32| {
+                let mut m = [0u64; 64];
+                for (i, &s) in slots.iter().skip(lo).take(64).enumerate() {
+                    m[i] = buf[s as usize][w];
+                }
+                transpose64(&mut m);
+                for l in 0..valid {
+                    out[base + l * nb + j] |= (m[l] as u128) << shift;
+                }
+            };
+            half(0, 0);
+            if slots.len() > 64 {
+                half(64, 64);
+            }
+        }
+    }
+}
+
 #[inline(always)]
 fn toggles(new: &Blk, old: &Blk) -> Blk {
     let mut t = [0u64; W];
@@ -350,16 +594,14 @@ fn eval_insns<const PER_OP: bool>(
     insns: &[Insn],
     buf: &mut [Blk],
     counts: &mut [u64],
-    load: &[u32],
-    net_count: usize,
-    sw: &mut Csa,
-    nt: &mut Csa,
+    plan: &[u32],
+    cls: &mut ClassCounters,
 ) {
     debug_assert!(insns
         .iter()
         .all(|i| (i.dst as usize) < buf.len() && i.src.iter().all(|&s| (s as usize) < buf.len())));
-    debug_assert!(counts.len() >= buf.len() && load.len() >= buf.len());
-    for ins in insns {
+    debug_assert!(counts.len() >= buf.len() && (!PER_OP || plan.len() == insns.len()));
+    for (i, ins) in insns.iter().enumerate() {
         let s = ins.src;
         // SAFETY: `Program::compile` only emits slots below `slots`, and
         // `buf`, `counts` and `load` all have `slots` entries (checked above
@@ -379,9 +621,10 @@ fn eval_insns<const PER_OP: bool>(
         // SAFETY: as above.
         unsafe { *counts.get_unchecked_mut(d) += popcount(&t) };
         if PER_OP {
-            sw.add_weighted(load[d], t);
-            if d < net_count {
-                nt.add(0, t);
+            // SAFETY: as above.
+            let a = unsafe { *plan.get_unchecked(i) };
+            if a != NONE {
+                cls.add(a, t);
             }
         }
         // SAFETY: as above.
@@ -404,32 +647,37 @@ fn run_chunk_impl<const PER_OP: bool>(
 ) -> ChunkOut {
     let g = Geometry::new(start, end);
     let mut counts = vec![0u64; p.slots];
-    let Scratch { buf, ops, sw, nt, lanes_sw, lanes_nt } = scr;
+    let Scratch { buf, ops, sw, nt, cls, lanes_sw, lanes_nt } = scr;
     // Primer: the operation before each sub-stream (or the reset state).
     let flat: Vec<u32> = p.inputs.iter().flatten().copied().collect();
     load_inputs(&p.inputs, stream, &g, None, ops, |k, w, v| buf[flat[k] as usize][w] = v);
-    eval_insns::<false>(&p.insns, buf, &mut counts, &p.load, p.net_count, sw, nt);
+    let (plan_in, plan_insns) = p.classes.plan.split_at(flat.len());
+    eval_insns::<false>(&p.insns, buf, &mut counts, plan_insns, cls);
     counts.iter_mut().for_each(|c| *c = 0);
     let mut act = Activity { operations: end - start, ..Default::default() };
     let mut per_op: Vec<OpCounts> = Vec::new();
     if opts.record_per_op {
         per_op = vec![OpCounts::default(); (end - start) as usize];
     }
+    let mut outputs = if opts.outputs { vec![0u128; (end - start) as usize * p.outputs.len()] } else { Vec::new() };
     let mut staged: Vec<(u32, Blk)> = p.inputs.iter().flatten().map(|&s| (s, [0u64; W])).collect();
     for b in 0..g.blocks {
         load_inputs(&p.inputs, stream, &g, Some(b), ops, |k, w, v| staged[k].1[w] = v);
-        for &(slot, new) in &staged {
+        for (&(slot, new), &a) in staged.iter().zip(plan_in) {
             let d = slot as usize;
             let t = toggles(&new, &buf[d]);
             counts[d] += popcount(&t);
-            if PER_OP {
-                sw.add_weighted(p.load[d], t);
-                nt.add(0, t);
+            if PER_OP && a != NONE {
+                cls.add(a, t);
             }
             buf[d] = new;
         }
-        eval_insns::<PER_OP>(&p.insns, buf, &mut counts, &p.load, p.net_count, sw, nt);
+        eval_insns::<PER_OP>(&p.insns, buf, &mut counts, plan_insns, cls);
+        if opts.outputs {
+            store_outputs(&p.outputs, buf, &g, b, start, &mut outputs);
+        }
         if PER_OP {
+            cls.fold(&p.classes, sw, nt);
             sw.take(lanes_sw);
             nt.take(lanes_nt);
             for w in 0..W {
@@ -453,6 +701,9 @@ fn run_chunk_impl<const PER_OP: bool>(
     act.toggles = counts;
     if opts.record_per_op {
         act.per_op = Some(per_op);
+    }
+    if opts.outputs {
+        act.outputs = Some(Outputs { buses: p.outputs.len(), values: outputs });
     }
     ChunkOut { act }
 }
@@ -509,7 +760,7 @@ pub(crate) fn chunks(len: u64, chunk: u64) -> Vec<(u64, u64)> {
 /// current rayon pool); the result does not depend on the number of threads.
 pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activity {
     let parts = chunks(stream.len(), opts.chunk);
-    let mut act = if opts.record_per_op {
+    let mut act = if opts.record_per_op || opts.outputs {
         let outs: Vec<Activity> = parts
             .par_iter()
             .map_init(|| Scratch::new(p), |scr, &(a, b)| run_chunk(p, stream, a, b, scr, opts).act)
@@ -529,5 +780,8 @@ pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activ
         )
     };
     act.toggles.resize(p.slots, 0);
+    if opts.outputs && act.outputs.is_none() {
+        act.outputs = Some(Outputs { buses: p.outputs.len(), values: Vec::new() });
+    }
     act
 }

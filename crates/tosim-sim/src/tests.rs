@@ -7,6 +7,12 @@ use crate::*;
 
 /// A random netlist over every abstract gate: `inputs` buses of `width` bits, `cells` gates.
 pub(crate) fn random_netlist(seed: u64, widths: &[usize], cells: usize) -> Netlist {
+    random_netlist_with(seed, widths, cells, false)
+}
+
+/// [`random_netlist`], with a second output bus when `wide_outputs`: the
+/// constants, the first input net and up to 100 cell outputs (over 64 bits).
+fn random_netlist_with(seed: u64, widths: &[usize], cells: usize, wide_outputs: bool) -> Netlist {
     let mut b = NetlistBuilder::new("random");
     let mut nets = vec![b.zero(), b.one()];
     for (k, &w) in widths.iter().enumerate() {
@@ -35,6 +41,11 @@ pub(crate) fn random_netlist(seed: u64, widths: &[usize], cells: usize) -> Netli
     }
     let tail = outs.len().saturating_sub(8);
     b.add_output_bus("y", &outs[tail..]);
+    if wide_outputs {
+        let mut z = vec![b.zero(), nets[2], b.one()];
+        z.extend(outs.iter().rev().step_by(2).take(100));
+        b.add_output_bus("z", &z);
+    }
     b.finish().unwrap()
 }
 
@@ -109,9 +120,17 @@ fn models_with_internal_nodes(n: &Netlist) -> Vec<CellModel> {
 fn check(n: &Netlist, stream: &dyn Stream, chunk: u64) {
     let models = models_with_internal_nodes(n);
     let p = Program::compile(n, &models).unwrap();
-    let opts = Options { per_op_stats: true, record_per_op: true, chunk };
+    let opts = Options { per_op_stats: true, record_per_op: true, chunk, outputs: true };
     let act = run_zero_delay(&p, stream, &opts);
     let (toggles, sw, nt) = oracle(n, &models, stream);
+    // Output values: the scalar evaluator's, operation by operation.
+    let outs = act.outputs.as_ref().unwrap();
+    assert_eq!((outs.len() as u64, outs.buses()), (stream.len(), n.outputs().len()));
+    let mut ops = vec![0u128; stream.operands()];
+    for i in 0..stream.len() {
+        stream.fill(i, &mut ops);
+        assert_eq!(outs.get(i as usize).unwrap(), &tosim_netlist::eval(n, &ops)[..], "outputs of operation {i}");
+    }
     assert_eq!(&act.toggles[..n.net_count()], &toggles[..], "per-net toggles");
     let per_op = act.per_op.as_ref().unwrap();
     let got_sw: Vec<u64> = per_op.iter().map(|o| o.switching_tos).collect();
@@ -128,8 +147,14 @@ fn check(n: &Netlist, stream: &dyn Stream, chunk: u64) {
     // Nearest rank: the ceil(0.5 n)-th smallest.
     assert_eq!(st.median, sorted[(sorted.len() as u64 * 50).div_ceil(100) as usize - 1]);
     // Without per-op work the totals are the same.
-    let plain = run_zero_delay(&p, stream, &Options { per_op_stats: false, record_per_op: false, chunk });
+    let plain =
+        run_zero_delay(&p, stream, &Options { per_op_stats: false, record_per_op: false, chunk, outputs: false });
     assert_eq!(plain.toggles, act.toggles);
+    assert!(plain.outputs.is_none());
+    // Outputs alone (no per-op counting) are the same values.
+    let only = run_zero_delay(&p, stream, &Options { per_op_stats: false, outputs: true, chunk, ..Options::default() });
+    assert_eq!(only.outputs.as_ref(), Some(outs));
+    assert_eq!(only.toggles, act.toggles);
 }
 
 #[test]
@@ -141,6 +166,16 @@ fn zero_delay_matches_the_scalar_oracle() {
             let s = Generated::uniform(&[5, 7, 3], len, seed * 100 + len);
             check(&n, &s, 512);
         }
+    }
+}
+
+#[test]
+fn outputs_with_constants_inputs_and_wide_buses() {
+    let n = random_netlist_with(3, &[9, 4], 260, true);
+    assert!(n.outputs()[1].width() > 64);
+    for &len in &[1u64, 65, 1100, 3000] {
+        let s = Generated::uniform(&[9, 4], len, len);
+        check(&n, &s, 1024);
     }
 }
 
