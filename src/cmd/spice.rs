@@ -246,9 +246,64 @@ const GLITCH_VARIANTS: &[(&str, Delay, bool)] = &[
 
 /// Switched-capacitance predictors (fF, from the templates): each transition
 /// weighted by its node's capacitance instead of its gate count; the settled
-/// toggles (zero delay) and every transition of the glitch engine per delay model.
-const CAP_VARIANTS: &[(&str, &str, Delay)] =
-    &[("switched_cap_ff", "glitch_cap_effort_ff", Delay::Effort), ("switched_cap_ff", "glitch_cap_rc_ff", Delay::Rc)];
+/// toggles (zero delay) and every transition of the glitch engine per delay
+/// model; `deck`: with the deck's input drivers and output loads (their
+/// capacitance is charged by counted supplies) added to the unit's nets.
+const CAP_VARIANTS: &[(&str, &str, Delay, bool)] = &[
+    ("switched_cap_ff", "glitch_cap_effort_ff", Delay::Effort, false),
+    ("switched_cap_ff", "glitch_cap_rc_ff", Delay::Rc, false),
+    ("switched_cap_deck_ff", "glitch_cap_rc_deck_ff", Delay::Rc, true),
+];
+
+/// Capacitance (fF) of the deck around the unit, per net of `n`: `load` = on
+/// the net itself (output loads' gates; the input drivers' drains), `toggling`
+/// = on other nodes that switch exactly when the net does (the driver's
+/// midpoint `inv_1` → `inv_2`), counted in the energy weight only.
+fn deck_capacitance(n: &Netlist, o: &DeckOptions, binding: &Binding, pdk: &Pdk) -> Result<(Vec<f64>, Vec<f64>)> {
+    let params = tosim_sim::RcParams::default();
+    let cfg = tosim_cells::Config::default();
+    // (input pin cap, output pin cap) of a template cell.
+    let pins = |cell: &str| -> Result<(f64, f64)> {
+        let name = format!("{}__{cell}", binding.foundry);
+        let file = pdk.template_file(&name);
+        let subs = tosim_cells::read_spice_file(&file, &cfg)?;
+        let sub = subs.into_iter().find(|s| s.name == name).ok_or_else(|| anyhow!("{}: no {name}", file.display()))?;
+        let m = tosim_cells::analyze(&sub, &cfg)?;
+        let c = tosim_sim::delay::signal_capacitance(&m, &params);
+        let pick = |input: bool| {
+            m.signals
+                .iter()
+                .zip(&c)
+                .filter(|(s, _)| !matches!(s.kind, tosim_cells::SignalKind::Internal))
+                .filter(|(s, _)| matches!(s.kind, tosim_cells::SignalKind::Input(_)) == input)
+                .map(|(_, &c)| c)
+                .sum::<f64>()
+        };
+        Ok((pick(true), pick(false)))
+    };
+    let mut load = vec![0.0; n.net_count()];
+    let mut toggling = vec![0.0; n.net_count()];
+    if o.driver == InputDriver::Cells {
+        let (_, inv1_out) = pins("inv_1")?;
+        let (inv2_in, inv2_out) = pins("inv_2")?;
+        for bus in n.inputs() {
+            for net in &bus.nets {
+                load[net.index()] += inv2_out;
+                toggling[net.index()] += inv1_out + inv2_in;
+            }
+        }
+    }
+    let out_load = match o.load {
+        OutputLoad::Inverter => pins("inv_1")?.0,
+        OutputLoad::Cap(f) => f * 1e15,
+    };
+    for bus in n.outputs() {
+        for net in &bus.nets {
+            load[net.index()] += out_load;
+        }
+    }
+    Ok((load, toggling))
+}
 
 fn parse_circuit(s: &str) -> Result<(UnitSpec, Option<u64>)> {
     let (s, count) = match s.split_once('@') {
@@ -294,9 +349,20 @@ fn run_circuit(
         let act = run_glitch(&gp, &stream, &GlitchOptions { base: opts, transport });
         predictors.insert(label.into(), act.per_op.unwrap_or_default().iter().map(|c| c.glitch_tos as f64).collect());
     }
-    for &(zero_label, label, delay) in CAP_VARIANTS {
+    let (deck_load, deck_toggling) = deck_capacitance(&n, &o, binding, pdk)?;
+    for &(zero_label, label, delay, deck) in CAP_VARIANTS {
         // Weights in 1/100 fF so that the engine's integer weights hold them.
-        let mut st = tosim_sim::StageNetlist::new(&n, &models, delay)?;
+        let mut st = if deck {
+            let mut st = tosim_sim::StageNetlist::with_external_cap(&n, &models, delay, &deck_load)?;
+            for (i, org) in st.origin.iter().enumerate() {
+                if let Some(org) = org {
+                    st.cap[i] += deck_toggling[org.index()];
+                }
+            }
+            st
+        } else {
+            tosim_sim::StageNetlist::new(&n, &models, delay)?
+        };
         st.load = st.cap.iter().map(|c| (c * 100.0).round() as u32).collect();
         let gp = GlitchProgram::from_stages(st);
         let per = run_glitch(&gp, &stream, &GlitchOptions { base: opts, transport: false }).per_op.unwrap_or_default();

@@ -83,6 +83,13 @@ impl SignalRc {
     }
 }
 
+/// Capacitance (fF) that each signal of `model` (same order as
+/// `model.signals`) sees inside the cell: the gate and overlap capacitance of
+/// the cell's transistors on that node (see the module overview).
+pub fn signal_capacitance(model: &CellModel, p: &RcParams) -> Vec<f64> {
+    cell_rc(model, p).into_iter().map(|s| s.cap).collect()
+}
+
 /// Electrical data of every signal of `model` (same order as `model.signals`).
 pub(crate) fn cell_rc(model: &CellModel, p: &RcParams) -> Vec<SignalRc> {
     from_template(model, p).unwrap_or_else(|| fallback(model, p))

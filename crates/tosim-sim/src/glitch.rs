@@ -163,6 +163,18 @@ fn stage_function(model: &CellModel, si: usize) -> Result<(Vec<usize>, TruthTabl
 impl StageNetlist {
     /// Expands every instance of `n` into its stages with the given delay model.
     pub fn new(n: &Netlist, models: &[CellModel], delay: Delay) -> Result<StageNetlist, StageError> {
+        Self::with_external_cap(n, models, delay, &[])
+    }
+
+    /// As [`StageNetlist::new`], with `external[i]` fF of capacitance outside
+    /// the unit on original net `i` (e.g. what an output drives; missing
+    /// entries are 0): added to the net's `cap` and seen by the RC delays.
+    pub fn with_external_cap(
+        n: &Netlist,
+        models: &[CellModel],
+        delay: Delay,
+        external: &[f64],
+    ) -> Result<StageNetlist, StageError> {
         // Reuse the compiler's checks of models against types.
         crate::compile::Program::compile(n, models)?;
         let mut b = NetlistBuilder::new(n.name());
@@ -177,7 +189,7 @@ impl StageNetlist {
         // Net loads in the original netlist: reader pins + driver output signals.
         let params = RcParams::default();
         let rc: Vec<Vec<SignalRc>> = models.iter().map(|m| cell_rc(m, &params)).collect();
-        let mut net_cap = vec![0f64; n.net_count()];
+        let mut net_cap: Vec<f64> = (0..n.net_count()).map(|i| external.get(i).copied().unwrap_or(0.0)).collect();
         let mut net_load = vec![(0u32, 0f64); n.net_count()];
         let mut loads = Vec::new();
         for c in n.cells() {
