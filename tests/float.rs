@@ -293,7 +293,7 @@ fn micro_programs_match_their_reference_bit_for_bit() {
     let mut runner = micro::GateRunner::new();
     for f in Format::ALL.iter().copied() {
         let ops = sweep(f, pairs() / 4);
-        for p in [micro::exp(f), micro::sigmoid(f), micro::tanh(f), micro::silu(f), micro::rsqrt(f)] {
+        for p in [micro::exp(f), micro::sigmoid(f), micro::tanh(f), micro::silu(f), micro::gelu(f), micro::rsqrt(f)] {
             let got = runner.run(&p, &ops).unwrap();
             for (op, g) in ops.iter().zip(&got) {
                 assert_eq!(g, &p.run_reference(op).unwrap(), "{} on {op:x?}", p.name);
@@ -318,6 +318,48 @@ fn plain_rust_exp_is_the_same_algorithm() {
         let x = f32::from_bits(op[0] as u32);
         let want = p.run_reference(&op).unwrap()[0];
         assert_eq!(micro::exp_plain_f32(x).to_bits() as u128, want, "exp({x:e})");
+    }
+}
+
+#[test]
+fn plain_rust_gelu_is_the_same_algorithm() {
+    use tosim_float::micro;
+    let f = Format::Binary32;
+    let p = micro::gelu(f);
+    for op in sweep(f, pairs()) {
+        let x = f32::from_bits(op[0] as u32);
+        let want = p.run_reference(&op).unwrap()[0];
+        let got = micro::gelu_plain_f32(x).to_bits() as u128;
+        let got = if f.is_nan(got) { f.nan() } else { got };
+        assert_eq!(got, want, "gelu({x:e})");
+    }
+}
+
+#[test]
+fn gelu_is_accurate() {
+    // Against the tanh-approximation GELU in f64 on [−8, 8] (every binary16
+    // and bfloat16 input there; binary32 on the sweep's grid). Bounds: the
+    // measured maxima of docs/float.md rounded up (a regression guard). Where
+    // |GELU(x)| is tiny the result is subnormal or the relative error is not
+    // meaningful, so points with |GELU(x)| < 2^−10 are compared in absolute
+    // terms only: within 2^−14 (binary16's spacing at 2^−4).
+    use tosim_float::micro;
+    for (f, bound) in [(Format::Binary32, 4.0), (Format::Binary16, 4.0), (Format::Bfloat16, 4.0)] {
+        let p = micro::gelu(f);
+        let ops: Vec<Vec<u128>> = sweep(f, 2000).into_iter().filter(|o| f.to_f64(o[0]).abs() <= 8.0).collect();
+        let got = micro::GateRunner::new().run(&p, &ops).unwrap();
+        let mut worst = 0f64;
+        for (op, g) in ops.iter().zip(&got) {
+            assert_eq!(g, &p.run_reference(op).unwrap(), "gelu {f} on {op:x?}");
+            let t = micro::gelu_tanh_f64(f.to_f64(op[0]));
+            let (u, a) = micro::error(f, g[0], t).unwrap();
+            if t.abs() < (2f64).powi(-10) {
+                assert!(a <= (2f64).powi(-14), "gelu {f} at {}: abs error {a}", f.to_f64(op[0]));
+            } else {
+                worst = worst.max(u);
+            }
+        }
+        assert!(worst <= bound, "gelu {f}: {worst} ulp");
     }
 }
 
@@ -363,14 +405,30 @@ fn fixed_point_programs_are_exhaustively_consistent() {
 }
 
 /// Exports a unit as structural Verilog with cell models, runs `vectors`
-/// through Icarus and returns the printed output buses.
-fn icarus_outputs(n: &tosim_netlist::Netlist, vectors: &[Vec<u128>], dir: &std::path::Path) -> Vec<Vec<u128>> {
+/// through Icarus and returns the printed output buses. With `unit_delay`,
+/// every cell has one time unit of transport delay and outputs are sampled
+/// `depth + 1` units after each vector (they have settled by then); without,
+/// zero-delay cells (what `tosim unit export` writes), sampled after 1 unit.
+fn icarus_outputs(
+    n: &tosim_netlist::Netlist,
+    vectors: &[Vec<u128>],
+    dir: &std::path::Path,
+    unit_delay: bool,
+) -> Vec<Vec<u128>> {
     use std::fmt::Write as _;
     use std::process::Command;
-    let name = n.name().to_string();
+    use tosim_netlist::export::VerilogOptions;
+    let name = format!("{}{}", n.name(), if unit_delay { "_d1" } else { "" });
+    let ones = vec![1u32; n.cell_count()];
+    let opts = if unit_delay {
+        VerilogOptions { cell_delays: Some(&ones), net_delays: None, transport: true }
+    } else {
+        VerilogOptions::default()
+    };
+    let period = if unit_delay { n.depth() + 1 } else { 1 };
     let mut v = Vec::new();
-    tosim_netlist::export::write_verilog(n, &mut v).unwrap();
-    tosim_netlist::export::write_cell_library_verilog(n, &mut v).unwrap();
+    tosim_netlist::export::write_verilog_with(n, &opts, &mut v).unwrap();
+    tosim_netlist::export::write_cell_library_verilog_with(n, &opts, &mut v).unwrap();
     let module = tosim_netlist::export::verilog_module_name(n);
     let mut tb = String::from("module tb;\n");
     let mut conns = Vec::new();
@@ -386,7 +444,7 @@ fn icarus_outputs(n: &tosim_netlist::Netlist, vectors: &[Vec<u128>], dir: &std::
         for (b, v) in n.inputs().iter().zip(x) {
             let _ = write!(tb, "    {} = {}'h{:x};", b.name, b.width(), v);
         }
-        let _ = writeln!(tb, " #1 $display(\"{}\", {});", fmt.join(" "), outs.join(", "));
+        let _ = writeln!(tb, " #{period} $display(\"{}\", {});", fmt.join(" "), outs.join(", "));
     }
     tb.push_str("    $finish;\n  end\nendmodule\n");
     let (dut, tbf, vvp) =
@@ -411,29 +469,228 @@ fn exported_units_agree_in_icarus() {
     }
     let dir = support::scratch("float_icarus");
     // Every kind in every format, 100 vectors each (edge cases and random),
-    // except the deep divider and square-root arrays: Icarus's event-driven
-    // zero-delay simulation of their glitch cascades takes seconds per vector
-    // (3 fsqrt binary16 vectors: over 8 s, measured), so they are left out.
+    // zero-delay cells (what `tosim unit export` writes), except the deep
+    // divider and square-root arrays: Icarus's event-driven zero-delay
+    // simulation of their glitch cascades takes seconds per vector (3 fsqrt
+    // binary16 vectors: over 8 s, measured). They are checked with one time
+    // unit of transport delay per cell instead (cells switch at whole time
+    // steps, so glitches cannot cascade through delta cycles, as in
+    // tests/units.rs): 300 binary16 and 100 bfloat16 vectors each.
     for (i, &f) in Format::ALL.iter().enumerate() {
         let ops = binary_ops(f, 41 + i as u64);
-        let ops: Vec<Vec<u128>> = ops.iter().step_by(ops.len() / 100).take(100).cloned().collect();
         for &k in FloatKind::ALL {
-            if matches!(k, FloatKind::Div | FloatKind::Sqrt) {
-                continue;
-            }
+            let deep = matches!(k, FloatKind::Div | FloatKind::Sqrt);
+            let count = match (deep, f) {
+                (true, Format::Binary16) => 300,
+                (true, Format::Bfloat16) => 100,
+                (true, Format::Binary32) => continue,
+                _ => 100,
+            };
+            let ops: Vec<Vec<u128>> = ops.iter().step_by(ops.len() / count).take(count).cloned().collect();
             let spec = FloatSpec::new(k, f);
-            let ops = ops.clone();
             let vectors: Vec<Vec<u128>> = match k {
-                FloatKind::FloatToInt => ops.iter().map(|o| vec![o[0]]).collect(),
+                FloatKind::FloatToInt | FloatKind::Sqrt => ops.iter().map(|o| vec![o[0]]).collect(),
                 FloatKind::IntToFloat => ops.iter().map(|o| vec![(o[0] << 16 | o[1]) & 0xffff_ffff]).collect(),
                 _ => ops,
             };
             let n = generate(&spec).unwrap();
-            let got = icarus_outputs(&n, &vectors, &dir);
+            let start = std::time::Instant::now();
+            let got = icarus_outputs(&n, &vectors, &dir, deep);
+            eprintln!("{} ({} vectors): {:.2} s", spec.design_name(), vectors.len(), start.elapsed().as_secs_f64());
             assert_eq!(got.len(), vectors.len(), "{}", spec.design_name());
             for (x, g) in vectors.iter().zip(&got) {
                 assert_eq!(g, &reference(&spec, x).unwrap(), "{}: Icarus on {x:x?}", spec.design_name());
             }
         }
     }
+}
+
+fn tosim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tosim")).args(args).output().unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn signed_zero(negative: bool) -> f32 {
+    if negative {
+        -0.0
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn cli_evaluates_float_units() {
+    use half::{bf16, f16};
+    let dir = support::scratch("float_cli_eval");
+    // Operand pairs as values; expected outputs from Rust's f32 and from half
+    // (f16/bf16 ops computed in f32 and rounded once: exact for these
+    // operands, whose results are exact or need one rounding in f32).
+    let vals: [(f32, f32); 6] = [(1.5, 2.25), (0.1, 3.0), (-0.0, 0.0), (f32::MAX, 2.0), (1.0, 3.0), (-7.0, 0.5)];
+    type Enc = fn(f32) -> u128;
+    let formats: [(&str, Enc); 3] = [
+        ("binary32", |v| v.to_bits() as u128),
+        ("binary16", |v| f16::from_f32(v).to_bits() as u128),
+        ("bfloat16", |v| bf16::from_f32(v).to_bits() as u128),
+    ];
+    for (fmt, enc) in formats {
+        let f = Format::from_name(fmt).unwrap();
+        let canon = |x: u128| if f.is_nan(x) { f.nan() } else { x };
+        // Operands as the format holds them, then the operation on those values.
+        let ops: Vec<(f32, f32)> =
+            vals.iter().map(|&(a, b)| (f.to_f64(enc(a)) as f32, f.to_f64(enc(b)) as f32)).collect();
+        let file = dir.join(format!("{fmt}.txt"));
+        let text: String = ops.iter().map(|&(a, b)| format!("{:#x} {:#x}\n", enc(a), enc(b))).collect();
+        std::fs::write(&file, text).unwrap();
+        let run = |kind: &str| {
+            ok(&tosim(&["unit", "eval", "--kind", kind, "--format", fmt, "--stream", file.to_str().unwrap()]))
+        };
+        let bin: [(&str, fn(f32, f32) -> f32); 6] = [
+            ("fadd", |a, b| a + b),
+            ("fsub", |a, b| a - b),
+            ("fmul", |a, b| a * b),
+            ("fdiv", |a, b| a / b),
+            ("fmin", f32::min),
+            ("fmax", f32::max),
+        ];
+        for (kind, op) in bin {
+            let want: String = ops
+                .iter()
+                .map(|&(a, b)| {
+                    let r = op(a, b);
+                    // f32::min/max of ±0 may return either zero; minNum/maxNum order −0 < +0.
+                    let r = match kind {
+                        "fmin" if r == 0.0 && a == 0.0 && b == 0.0 => {
+                            signed_zero(a.is_sign_negative() || b.is_sign_negative())
+                        }
+                        "fmax" if r == 0.0 && a == 0.0 && b == 0.0 => {
+                            signed_zero(a.is_sign_negative() && b.is_sign_negative())
+                        }
+                        _ => r,
+                    };
+                    format!("{:#x}\n", canon(enc(r)))
+                })
+                .collect();
+            assert_eq!(run(kind), want, "{kind} {fmt}");
+        }
+        let want: String = ops.iter().map(|&(a, b)| format!("{:#x} {:#x}\n", (a < b) as u8, (a == b) as u8)).collect();
+        assert_eq!(run("fcmp"), want, "fcmp {fmt}");
+        // fsqrt of the first operands.
+        let file1 = dir.join(format!("{fmt}_1.txt"));
+        std::fs::write(&file1, ops.iter().map(|&(a, _)| format!("{:#x}\n", enc(a))).collect::<String>()).unwrap();
+        let out =
+            ok(&tosim(&["unit", "eval", "--kind", "fsqrt", "--format", fmt, "--stream", file1.to_str().unwrap()]));
+        let want: String = ops.iter().map(|&(a, _)| format!("{:#x}\n", canon(enc(a.sqrt())))).collect();
+        assert_eq!(out, want, "fsqrt {fmt}");
+    }
+    // Inner architectures as --arch / --final-adder give the same results.
+    let file = dir.join("binary16.txt");
+    let a = ok(&tosim(&["unit", "eval", "--kind", "fmul", "--format", "binary16", "--stream", file.to_str().unwrap()]));
+    for args in [&["--arch", "booth", "--final-adder", "ripple"][..], &["--arch", "array"][..]] {
+        let b = ok(&tosim(
+            &[
+                &["unit", "eval", "--kind", "fmul", "--format", "binary16", "--stream", file.to_str().unwrap()][..],
+                args,
+            ]
+            .concat(),
+        ));
+        assert_eq!(a, b, "{args:?}");
+    }
+    // Errors name the problem.
+    let err = |args: &[&str]| String::from_utf8_lossy(&tosim(args).stderr).into_owned();
+    assert!(
+        err(&["unit", "eval", "--kind", "fmul", "--arch", "ripple", "--stream", "x"]).contains("takes --arch array")
+    );
+    assert!(
+        err(&["unit", "eval", "--kind", "fadd", "--format", "binary64", "--stream", "x"]).contains("formats: binary16")
+    );
+    assert!(err(&["unit", "eval", "--kind", "add", "--format", "binary16", "--stream", "x"])
+        .contains("applies to float kinds"));
+}
+
+#[test]
+fn cli_exports_simulates_and_tabulates_float_units() {
+    use tosim_float::cost::{self, FloatDist};
+    let dir = support::scratch("float_cli_sim");
+    let lib = tosim_netlist::library::Library::textbook().unwrap();
+    // export: the format from --emit, from the -o extension, and the old --format spelling.
+    let j = dir.join("fsqrt.json");
+    ok(&tosim(&["unit", "export", "--kind", "fsqrt", "--format", "bfloat16", "-o", j.to_str().unwrap()]));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    assert!(v["modules"]["fsqrt_bfloat16_non_restoring_kogge_stone"].is_object());
+    let out = ok(&tosim(&["unit", "export", "--kind", "fcmp", "--format", "binary16", "--emit", "dot"]));
+    assert!(out.starts_with("digraph \"fcmp_binary16_kogge_stone\""), "{out}");
+    let out = ok(&tosim(&["unit", "export", "--kind", "add", "--arch", "ripple", "--width", "4", "--format", "dot"]));
+    assert!(out.starts_with("digraph"));
+    let out = tosim(&[
+        "unit", "export", "--kind", "add", "--arch", "ripple", "--width", "4", "--format", "dot", "--emit", "json",
+    ]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("disagree"));
+
+    // unit sim: the CLI's counts equal the library's on the same generated stream.
+    let out = ok(&tosim(&[
+        "unit", "sim", "--kind", "fmul", "--format", "binary16", "--stream", "gaussian", "--count", "300", "--seed",
+        "7", "--json", "-",
+    ]));
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spec = FloatSpec::new(FloatKind::Mul, Format::Binary16);
+    let n = generate(&spec).unwrap();
+    let ops = FloatDist::Gaussian { sigma: 1.0 }.operands(Format::Binary16, 2, 300, 7);
+    assert_eq!(r["operations"], 300);
+    assert_eq!(r["transistors"].as_u64().unwrap(), cost::static_tos(&n, Some(&lib)).unwrap());
+    assert_eq!(r["switching_tos"].as_u64().unwrap(), cost::switching_tos(&n, Some(&lib), &ops).unwrap());
+
+    // compare: every multiplier of fmul bfloat16, transistors as generated.
+    let out = ok(&tosim(&["compare", "--kind", "fmul", "--format", "bfloat16", "--count", "200", "--json", "-"]));
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for (row, a) in rows.iter().zip([Arch::Array, Arch::Wallace, Arch::Dadda, Arch::Booth]) {
+        let n = generate(&FloatSpec::new(FloatKind::Mul, Format::Bfloat16).with_multiplier(a)).unwrap();
+        assert_eq!(row["arch"], a.name());
+        assert_eq!(row["transistors"].as_u64().unwrap(), cost::static_tos(&n, Some(&lib)).unwrap());
+    }
+
+    // table: a float unit and a micro-program, per format; static TOs are the
+    // unit's transistors and Σ over the program's steps.
+    let out = ok(&tosim(&[
+        "table",
+        "--kinds",
+        "fadd,rsqrt",
+        "--formats",
+        "binary16",
+        "--count",
+        "200",
+        "--program-count",
+        "20",
+        "--json",
+    ]));
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let fadd = generate(&FloatSpec::new(FloatKind::Add, Format::Binary16)).unwrap();
+    assert_eq!(rows[0]["static_tos"].as_u64().unwrap(), cost::static_tos(&fadd, Some(&lib)).unwrap());
+    let sqrt = generate(&FloatSpec::new(FloatKind::Sqrt, Format::Binary16)).unwrap();
+    let div = generate(&FloatSpec::new(FloatKind::Div, Format::Binary16)).unwrap();
+    let want = cost::static_tos(&sqrt, Some(&lib)).unwrap() + cost::static_tos(&div, Some(&lib)).unwrap();
+    assert_eq!(rows[1]["static_tos"].as_u64().unwrap(), want, "rsqrt = fsqrt + fdiv");
+    assert_eq!(rows[1]["unit_ops"], 2);
+    for r in rows {
+        for k in ["switching_tos_uniform", "switching_tos_gaussian", "switching_tos_relu"] {
+            let v = r[k].as_f64().unwrap();
+            assert!(v > 0.0 && v < r["static_tos"].as_f64().unwrap(), "{k}: {r}");
+        }
+    }
+    let csv = ok(&tosim(&["table", "--kinds", "fcmp", "--formats", "bfloat16,binary32", "--count", "100", "--csv"]));
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    // units lists the float kinds.
+    let out = ok(&tosim(&["units", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let floats: Vec<&serde_json::Value> = v.as_array().unwrap().iter().filter(|e| e["float"] == true).collect();
+    assert_eq!(floats.len(), FloatKind::ALL.len());
+    assert!(floats.iter().any(|e| e["kind"] == "fmul" && e["default_arch"] == "dadda"));
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use tosim_cells::CellModel;
+use tosim_float::cost::FloatDist;
+use tosim_float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_sim::{
@@ -20,6 +22,8 @@ use tosim_units::{Arch, Kind, UnitSpec};
 pub struct StreamArgs {
     /// `random` (uniform), `gaussian`, `laplacian`, `hamming`, or a file with one
     /// operation per line (operands in port order, decimal or 0x hex, spaces or commas).
+    /// Float units: `random`/`uniform` (bit patterns, no NaNs), `gaussian`
+    /// (N(0, σ²) values), `relu` (first operand max(0, N(0, σ²)), others N(0, (σ/20)²)), or a file.
     #[arg(long, default_value = "random")]
     pub stream: String,
     /// Operations to generate (generated streams).
@@ -28,9 +32,10 @@ pub struct StreamArgs {
     /// Seed of the generator (SplitMix64, see docs/simulation.md).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Standard deviation of `gaussian` and `laplacian` operands.
-    #[arg(long, default_value_t = 256.0)]
-    pub sigma: f64,
+    /// Standard deviation of `gaussian` and `laplacian` operands (default 256;
+    /// float units: 1.0, of the values).
+    #[arg(long)]
+    pub sigma: Option<f64>,
     /// Number of one bits of `hamming` operands.
     #[arg(long, default_value_t = 1)]
     pub weight: u32,
@@ -52,7 +57,7 @@ pub struct RunArgs {
     /// `zero` (settled values only) or `glitch` (timing simulation; also reports zero-delay counts).
     #[arg(long, default_value = "zero")]
     pub mode: String,
-    /// Delay model of glitch mode: `unit` (1 per CMOS stage) or `effort`.
+    /// Delay model of glitch mode: `unit` (1 per CMOS stage), `effort` or `rc` (template RC, rise/fall).
     #[arg(long, default_value = "unit")]
     pub delay: String,
     /// Transport delays in glitch mode (default: inertial).
@@ -85,6 +90,7 @@ pub struct SimArgs {
 }
 
 pub use super::units::UnitArgs;
+use super::units::{float_format, float_role, float_with_arch, AnySpec};
 
 /// Arguments of `tosim unit sim`.
 #[derive(clap::Args, Debug)]
@@ -100,13 +106,17 @@ pub struct UnitSimArgs {
 /// Arguments of `tosim compare`.
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// Unit kind.
+    /// Unit kind (integer, or float: fadd, fsub, fmul, fdiv, fsqrt, fcmp, fmin, fmax, itof, ftoi).
     #[arg(long)]
     pub kind: String,
-    /// Operand width.
+    /// Operand width (integer kinds; itof/ftoi: the integer width).
     #[arg(long)]
-    pub width: u32,
-    /// `all` or a comma-separated list of architectures.
+    pub width: Option<u32>,
+    /// Float format of float kinds: binary32 (default), binary16, bfloat16.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// `all` or a comma-separated list of architectures (float kinds: of the
+    /// multiplier of fmul, the root of fsqrt, the adder of the others).
     #[arg(long, default_value = "all")]
     pub arch: String,
     /// Signed operands.
@@ -137,15 +147,27 @@ pub struct CompareArgs {
 /// Arguments of `tosim table`.
 #[derive(clap::Args, Debug)]
 pub struct TableArgs {
-    /// Unit kinds.
+    /// What to tabulate: integer kinds (every architecture), float kinds
+    /// (fadd … ftoi, default architectures, per --formats), micro-programs
+    /// (exp, sigmoid, tanh, silu, gelu, rsqrt, softmax), or the groups
+    /// `float` (fadd fsub fmul fdiv fsqrt fcmp fmin fmax) and `programs`.
     #[arg(long, default_value = "add,mul,div,sqrt", value_delimiter = ',')]
     pub kinds: Vec<String>,
-    /// Operand widths.
+    /// Operand widths of integer kinds.
     #[arg(long, default_value = "8,16,32", value_delimiter = ',')]
     pub widths: Vec<u32>,
-    /// Operations per stream.
+    /// Formats of float kinds and micro-programs.
+    #[arg(long, default_value = "binary16,bfloat16,binary32", value_delimiter = ',')]
+    pub formats: Vec<String>,
+    /// Operations per stream (units).
     #[arg(long, default_value_t = 10_000)]
     pub count: u64,
+    /// Evaluations per stream (micro-programs).
+    #[arg(long, default_value_t = 1_000)]
+    pub program_count: u64,
+    /// Inputs of `softmax`.
+    #[arg(long, default_value_t = 10)]
+    pub softmax_len: usize,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -188,8 +210,8 @@ fn stream(a: &StreamArgs, widths: &[u32]) -> Result<Box<dyn Stream>> {
     let g = Generated::uniform(widths, a.count, a.seed).with_zeros(a.zeros);
     let dist = match a.stream.as_str() {
         "random" | "uniform" => Distribution::Uniform,
-        "gaussian" => Distribution::Gaussian { sigma: a.sigma },
-        "laplacian" => Distribution::Laplacian { sigma: a.sigma },
+        "gaussian" => Distribution::Gaussian { sigma: a.sigma.unwrap_or(256.0) },
+        "laplacian" => Distribution::Laplacian { sigma: a.sigma.unwrap_or(256.0) },
         "hamming" => Distribution::HammingWeight { weight: a.weight },
         file => {
             let r = Recorded::read(Path::new(file), widths)?;
@@ -202,6 +224,38 @@ fn stream(a: &StreamArgs, widths: &[u32]) -> Result<Box<dyn Stream>> {
     let g = g.with_distribution(dist);
     g.validate()?;
     Ok(Box::new(g))
+}
+
+/// The float distribution a stream name means (`None`: a file).
+fn float_dist(a: &StreamArgs) -> Result<Option<FloatDist>> {
+    let sigma = a.sigma.unwrap_or(1.0);
+    if !(sigma >= 0.0 && sigma.is_finite()) {
+        bail!("sigma {sigma} must be finite and >= 0");
+    }
+    Ok(Some(match a.stream.as_str() {
+        "random" | "uniform" => FloatDist::Uniform,
+        "gaussian" => FloatDist::Gaussian { sigma },
+        "relu" => FloatDist::Relu { sigma },
+        "laplacian" | "hamming" => {
+            bail!("`{}` streams are for integer units (float units: uniform, gaussian, relu)", a.stream)
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// The operand stream of `spec`: float distributions for float operands,
+/// the integer generator otherwise (the integer input of `itof`).
+fn any_stream(a: &StreamArgs, spec: &AnySpec, widths: &[u32]) -> Result<Box<dyn Stream>> {
+    let AnySpec::Float(fs) = spec else { return stream(a, widths) };
+    if fs.kind == FloatKind::IntToFloat {
+        return stream(a, widths);
+    }
+    let Some(dist) = float_dist(a)? else { return stream(a, widths) };
+    if a.zeros != 0.0 {
+        bail!("--zeros applies to integer streams (float: use --stream relu)");
+    }
+    let ops = dist.operands(fs.format, widths.len(), a.count as usize, a.seed);
+    Ok(Box::new(Recorded::new(widths.len(), ops.into_iter().flatten().collect())))
 }
 
 fn delay(s: &str) -> Result<Delay> {
@@ -329,9 +383,10 @@ fn kind(s: &str) -> Result<Kind> {
 
 /// Runs `tosim unit sim`.
 pub fn unit_sim(a: UnitSimArgs) -> Result<()> {
-    let n = tosim_units::generate(&a.unit.spec()?)?;
+    let spec = a.unit.any_spec()?;
+    let n = spec.generate()?;
     let m = models(&a.run.library, a.run.cells.as_deref(), &n)?;
-    let s = stream(&a.stream, &widths(&n))?;
+    let s = any_stream(&a.stream, &spec, &widths(&n))?;
     let r = simulate(&n, &m, s.as_ref(), &a.run)?;
     finish(&r, &a.run)
 }
@@ -362,18 +417,56 @@ fn archs_for(k: Kind, list: &str) -> Result<Vec<Arch>> {
     list.split(',').map(|s| arch(s.trim())).collect()
 }
 
-/// Runs `tosim compare`.
-pub fn compare(a: CompareArgs) -> Result<()> {
+/// The units `tosim compare` runs: one per architecture in `a.arch`.
+fn compare_specs(a: &CompareArgs) -> Result<Vec<(String, AnySpec)>> {
+    if let Some(fk) = FloatKind::from_name(&a.kind) {
+        let fmt = float_format(a.format.as_deref().unwrap_or("binary32"))?;
+        let mut base = FloatSpec::new(fk, fmt);
+        if let Some(w) = a.width {
+            base = base.with_int_width(w);
+        }
+        if a.signed {
+            bail!("--signed does not apply to float kinds");
+        }
+        let archs = if a.arch == "all" {
+            float_role(fk).1
+        } else {
+            a.arch.split(',').map(|s| arch(s.trim())).collect::<Result<_>>()?
+        };
+        let mut v = Vec::new();
+        for ar in archs {
+            let mut sp = float_with_arch(base, ar)?;
+            if let Some(f) = &a.final_adder {
+                sp = sp.with_adder(arch(f)?);
+            }
+            sp.check()?;
+            v.push((ar.name().to_string(), AnySpec::Float(sp)));
+        }
+        return Ok(v);
+    }
+    if a.format.is_some() {
+        bail!("--format applies to float kinds");
+    }
     let k = kind(&a.kind)?;
-    let mut rows = Vec::new();
+    let Some(width) = a.width else { bail!("`{k}` needs --width") };
+    let mut v = Vec::new();
     for ar in archs_for(k, &a.arch)? {
-        let mut sp = UnitSpec::new(k, ar, a.width).signed(a.signed);
+        let mut sp = UnitSpec::new(k, ar, width).signed(a.signed);
         if let Some(f) = &a.final_adder {
             sp = sp.with_final_adder(arch(f)?);
         }
-        let n = tosim_units::generate(&sp)?;
+        v.push((ar.name().to_string(), AnySpec::Int(sp)));
+    }
+    Ok(v)
+}
+
+/// Runs `tosim compare`.
+pub fn compare(a: CompareArgs) -> Result<()> {
+    let mut rows = Vec::new();
+    for (name, sp) in compare_specs(&a)? {
+        let n = sp.generate()?;
         let m = models(&a.library, a.cells.as_deref(), &n)?;
-        let s = stream(&a.stream, &widths(&n))?;
+        let s = any_stream(&a.stream, &sp, &widths(&n))?;
         let run = RunArgs {
             library: a.library.clone(),
             cells: a.cells.clone(),
@@ -389,7 +482,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         let ops = r.operations.max(1) as f64;
         let st = r.per_op.get("switching_tos").copied().unwrap_or_default();
         rows.push(CompareRow {
-            arch: ar.name().into(),
+            arch: name,
             transistors: r.transistors,
             depth_cells: n.depth(),
             static_tos_per_op: r.transistors,
@@ -432,81 +525,234 @@ pub fn compare(a: CompareArgs) -> Result<()> {
 /// One row of `tosim table`.
 #[derive(Serialize, Debug)]
 struct TableRow {
+    /// Integer kind, float kind or micro-program name.
     kind: String,
+    /// Architecture (float: of the multiplier, root or adders; programs: `-`).
     arch: String,
+    /// Float format (float units and programs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<String>,
+    /// Operand width in bits.
     width: u32,
+    /// Design name (programs: program name).
+    design: String,
+    /// Transistors (programs: Σ over steps of the step's unit).
     transistors: u64,
+    /// Static TOs per operation (= transistors).
     static_tos: u64,
+    /// Unit operations per evaluation (programs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit_ops: Option<usize>,
     switching_tos_uniform: f64,
     switching_tos_gaussian: f64,
+    /// σ of the Gaussian stream (integers: of the integer values; float: of the values).
     gaussian_sigma: f64,
+    /// Post-ReLU activation × weight stream (float units and programs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    switching_tos_relu: Option<f64>,
+}
+
+/// Micro-programs `tosim table` knows.
+const PROGRAMS: &[&str] = &["exp", "sigmoid", "tanh", "silu", "gelu", "rsqrt", "softmax"];
+
+fn program(name: &str, f: FloatFormat, softmax_len: usize) -> Option<tosim_float::micro::MicroProgram> {
+    use tosim_float::micro;
+    Some(match name {
+        "exp" => micro::exp(f),
+        "sigmoid" => micro::sigmoid(f),
+        "tanh" => micro::tanh(f),
+        "silu" => micro::silu(f),
+        "gelu" => micro::gelu(f),
+        "rsqrt" => micro::rsqrt(f),
+        "softmax" => micro::softmax(f, softmax_len),
+        _ => return None,
+    })
+}
+
+/// Integer rows: every architecture of `k` at every width.
+fn int_rows(a: &TableArgs, k: Kind, rows: &mut Vec<TableRow>) -> Result<()> {
+    for &w in &a.widths {
+        for info in tosim_units::registry().iter().filter(|i| i.kind == k) {
+            if w < info.min_width || w > info.max_width {
+                continue;
+            }
+            let sp = UnitSpec::new(k, info.arch, w);
+            if sp.check().is_err() {
+                continue;
+            }
+            let n = tosim_units::generate(&sp)?;
+            let m = models(&a.library, a.cells.as_deref(), &n)?;
+            let p = Program::compile(&n, &m)?;
+            let ws = widths(&n);
+            let opts = Options { per_op_stats: false, ..Options::default() };
+            let uni = Generated::uniform(&ws, a.count, a.seed);
+            // Gaussian operands with σ = 2^(w/2): magnitudes use about half the bits.
+            let sigma = 2f64.powf(w as f64 / 2.0);
+            let gau = uni.clone().with_distribution(Distribution::Gaussian { sigma });
+            let ru = Report::new(&p, &run_zero_delay(&p, &uni, &opts), false);
+            let rg = Report::new(&p, &run_zero_delay(&p, &gau, &opts), false);
+            let ops = a.count.max(1) as f64;
+            rows.push(TableRow {
+                kind: k.name().into(),
+                arch: info.arch.name().into(),
+                format: None,
+                width: w,
+                design: sp.design_name(),
+                transistors: p.transistors(),
+                static_tos: p.transistors(),
+                unit_ops: None,
+                switching_tos_uniform: ru.switching_tos as f64 / ops,
+                switching_tos_gaussian: rg.switching_tos as f64 / ops,
+                gaussian_sigma: sigma,
+                switching_tos_relu: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The three float streams of the table: uniform bit patterns, N(0, 1), post-ReLU × weight.
+const FLOAT_DISTS: [FloatDist; 3] =
+    [FloatDist::Uniform, FloatDist::Gaussian { sigma: 1.0 }, FloatDist::Relu { sigma: 1.0 }];
+
+/// A float unit row (default architectures).
+fn float_row(a: &TableArgs, k: FloatKind, f: FloatFormat, lib: Option<&Library>) -> Result<TableRow> {
+    let sp = FloatSpec::new(k, f);
+    let n = tosim_float::generate(&sp)?;
+    let ports = n.inputs().len();
+    let mut sw = [0f64; 3];
+    for (i, d) in FLOAT_DISTS.iter().enumerate() {
+        let ops = if k == FloatKind::IntToFloat {
+            // Integer input: uniform bits, N(0, 2^(n/2)), ReLU of that.
+            let g = Generated::uniform(&widths(&n), a.count, a.seed + i as u64);
+            let sigma = 2f64.powf(sp.int_width as f64 / 2.0);
+            let g = if i == 0 { g } else { g.with_distribution(Distribution::Gaussian { sigma }) };
+            let relu = |v: u128| if i == 2 && v >> (sp.int_width - 1) & 1 == 1 { 0 } else { v };
+            (0..a.count).map(|j| vec![relu(g.value(j, 0))]).collect()
+        } else {
+            d.operands(f, ports, a.count as usize, a.seed + i as u64)
+        };
+        sw[i] = tosim_float::cost::switching_tos(&n, lib, &ops)? as f64 / a.count.max(1) as f64;
+    }
+    let t = tosim_float::cost::static_tos(&n, lib)?;
+    let arch = match float_role(k).0 {
+        super::units::FloatRole::Multiplier => sp.multiplier,
+        super::units::FloatRole::Root => sp.root,
+        super::units::FloatRole::Adder => sp.adder,
+    };
+    Ok(TableRow {
+        kind: k.name().into(),
+        arch: arch.name().into(),
+        format: Some(f.name().into()),
+        width: f.width(),
+        design: sp.design_name(),
+        transistors: t,
+        static_tos: t,
+        unit_ops: None,
+        switching_tos_uniform: sw[0],
+        switching_tos_gaussian: sw[1],
+        gaussian_sigma: 1.0,
+        switching_tos_relu: Some(sw[2]),
+    })
+}
+
+/// A micro-program row: static TOs and switching TOs per evaluation
+/// (see `tosim_float::cost`); every input drawn independently from each stream.
+fn program_row(a: &TableArgs, name: &str, f: FloatFormat, lib: Option<&Library>) -> Result<TableRow> {
+    let p = program(name, f, a.softmax_len).with_context(|| format!("unknown micro-program `{name}`"))?;
+    let k = p.inputs.len();
+    let evals = a.program_count.max(1) as usize;
+    let mut sw = [0f64; 3];
+    let mut cost = tosim_float::cost::ProgramCost::default();
+    for (i, d) in FLOAT_DISTS.iter().enumerate() {
+        let vals = d.operands(f, 1, evals * k, a.seed + i as u64);
+        let inputs: Vec<Vec<u128>> = vals.chunks(k).map(|c| c.iter().map(|v| v[0]).collect()).collect();
+        cost = tosim_float::cost::program_costs(&p, lib, &inputs)?;
+        sw[i] = cost.switching_tos;
+    }
+    Ok(TableRow {
+        kind: name.into(),
+        arch: "-".into(),
+        format: Some(f.name().into()),
+        width: f.width(),
+        design: p.name.clone(),
+        transistors: cost.static_tos,
+        static_tos: cost.static_tos,
+        unit_ops: Some(cost.unit_ops.values().sum()),
+        switching_tos_uniform: sw[0],
+        switching_tos_gaussian: sw[1],
+        gaussian_sigma: 1.0,
+        switching_tos_relu: Some(sw[2]),
+    })
 }
 
 /// Runs `tosim table`.
 pub fn table(a: TableArgs) -> Result<()> {
-    let mut rows = Vec::new();
+    let formats: Vec<FloatFormat> = a.formats.iter().map(|s| float_format(s.trim())).collect::<Result<_>>()?;
+    let lib = library(&a.library, a.cells.as_deref())?;
+    let mut items: Vec<String> = Vec::new();
     for ks in &a.kinds {
-        let k = kind(ks)?;
-        for &w in &a.widths {
-            for info in tosim_units::registry().iter().filter(|i| i.kind == k) {
-                if w < info.min_width || w > info.max_width {
-                    continue;
-                }
-                let sp = UnitSpec::new(k, info.arch, w);
-                if sp.check().is_err() {
-                    continue;
-                }
-                let n = tosim_units::generate(&sp)?;
-                let m = models(&a.library, a.cells.as_deref(), &n)?;
-                let p = Program::compile(&n, &m)?;
-                let ws = widths(&n);
-                let opts = Options { per_op_stats: false, ..Options::default() };
-                let uni = Generated::uniform(&ws, a.count, a.seed);
-                // Gaussian operands with σ = 2^(w/2): magnitudes use about half the bits.
-                let sigma = 2f64.powf(w as f64 / 2.0);
-                let gau = uni.clone().with_distribution(Distribution::Gaussian { sigma });
-                let ru = Report::new(&p, &run_zero_delay(&p, &uni, &opts), false);
-                let rg = Report::new(&p, &run_zero_delay(&p, &gau, &opts), false);
-                let ops = a.count.max(1) as f64;
-                rows.push(TableRow {
-                    kind: k.name().into(),
-                    arch: info.arch.name().into(),
-                    width: w,
-                    transistors: p.transistors(),
-                    static_tos: p.transistors(),
-                    switching_tos_uniform: ru.switching_tos as f64 / ops,
-                    switching_tos_gaussian: rg.switching_tos as f64 / ops,
-                    gaussian_sigma: sigma,
-                });
-            }
+        match ks.trim() {
+            "float" => items.extend(FloatKind::ALL.iter().filter(|k| !k.is_conversion()).map(|k| k.name().to_string())),
+            "programs" => items.extend(PROGRAMS.iter().map(|s| s.to_string())),
+            k => items.push(k.to_string()),
         }
     }
+    let mut rows = Vec::new();
+    for ks in &items {
+        if let Some(fk) = FloatKind::from_name(ks) {
+            for &f in &formats {
+                rows.push(float_row(&a, fk, f, lib.as_ref())?);
+            }
+        } else if PROGRAMS.contains(&ks.as_str()) {
+            for &f in &formats {
+                rows.push(program_row(&a, ks, f, lib.as_ref())?);
+            }
+        } else {
+            int_rows(&a, kind(ks)?, &mut rows)?;
+        }
+    }
+    let opt = |x: Option<f64>, p: usize| x.map_or_else(|| "-".to_string(), |v| format!("{v:.p$}"));
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else if a.csv {
-        println!("kind,arch,width,transistors,static_tos,switching_tos_uniform,switching_tos_gaussian,gaussian_sigma");
+        println!(
+            "kind,arch,format,width,design,transistors,static_tos,unit_ops,switching_tos_uniform,\
+             switching_tos_gaussian,gaussian_sigma,switching_tos_relu"
+        );
         for r in &rows {
             println!(
-                "{},{},{},{},{},{:.3},{:.3},{}",
+                "{},{},{},{},{},{},{},{},{:.3},{:.3},{},{}",
                 r.kind,
                 r.arch,
+                r.format.as_deref().unwrap_or(""),
                 r.width,
+                r.design,
                 r.transistors,
                 r.static_tos,
+                r.unit_ops.map(|u| u.to_string()).unwrap_or_default(),
                 r.switching_tos_uniform,
                 r.switching_tos_gaussian,
-                r.gaussian_sigma
+                r.gaussian_sigma,
+                r.switching_tos_relu.map(|v| format!("{v:.3}")).unwrap_or_default()
             );
         }
     } else {
         println!(
-            "{:<6} {:<16} {:>5} {:>11} {:>14} {:>15}",
-            "kind", "arch", "width", "static TOs", "switching/op U", "switching/op G"
+            "{:<8} {:<16} {:<9} {:>5} {:>11} {:>14} {:>15} {:>15}",
+            "kind", "arch", "format", "width", "static TOs", "switching/op U", "switching/op G", "switching/op R"
         );
         for r in &rows {
             println!(
-                "{:<6} {:<16} {:>5} {:>11} {:>14.1} {:>15.1}",
-                r.kind, r.arch, r.width, r.static_tos, r.switching_tos_uniform, r.switching_tos_gaussian
+                "{:<8} {:<16} {:<9} {:>5} {:>11} {:>14.1} {:>15.1} {:>15}",
+                r.kind,
+                r.arch,
+                r.format.as_deref().unwrap_or("-"),
+                r.width,
+                r.static_tos,
+                r.switching_tos_uniform,
+                r.switching_tos_gaussian,
+                opt(r.switching_tos_relu, 1)
             );
         }
     }

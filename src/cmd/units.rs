@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
+use tosim_float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_units::{generate, info, port_widths, registry, Arch, Kind, Signedness, UnitSpec};
@@ -36,29 +37,38 @@ pub struct ListArgs {
     pub kind: Option<String>,
 }
 
-/// Which unit: shared by `unit export` and `unit eval`.
+/// Which unit: shared by `unit export`, `unit eval`, `unit sim` (and `spice export`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct UnitArgs {
-    /// Kind: add, sub, neg, abs, cmp, max, relu, shl, shr, sar, lzc, mul, div, sqrt.
+    /// Kind: add, sub, neg, abs, cmp, max, relu, shl, shr, sar, lzc, mul, div, sqrt;
+    /// floating point: fadd, fsub, fmul, fdiv, fsqrt, fcmp, fmin, fmax, itof, ftoi.
     #[arg(long)]
     pub kind: String,
-    /// Architecture (see `tosim units`).
+    /// Architecture (see `tosim units`). Float kinds: the significand
+    /// multiplier of `fmul` (default dadda), the square root of `fsqrt`
+    /// (default non-restoring), the adder of every other kind (default kogge-stone).
     #[arg(long)]
-    pub arch: String,
-    /// Operand width n.
+    pub arch: Option<String>,
+    /// Operand width n (integer kinds; `itof`/`ftoi`: the integer width 8, 16
+    /// or 32, default 32; other float kinds take theirs from --format).
     #[arg(long)]
-    pub width: u32,
+    pub width: Option<u32>,
     /// Two's-complement operands.
     #[arg(long)]
     pub signed: bool,
-    /// Adder inside multipliers, dividers and square roots (any adder arch).
+    /// Adder inside multipliers, dividers and square roots (any adder arch);
+    /// float kinds: every carry-propagate adder inside.
     #[arg(long)]
     pub final_adder: Option<String>,
+    /// Float format of float kinds: binary32 (default), binary16, bfloat16.
+    /// (`unit export` also takes verilog, json or dot here, the old spelling of --emit.)
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 /// Export formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum Emit {
     /// Structural Verilog followed by a behavioural module per cell type (simulates as is).
     Verilog,
     /// Yosys JSON.
@@ -67,14 +77,36 @@ pub enum Format {
     Dot,
 }
 
+impl Emit {
+    fn from_name(s: &str) -> Option<Emit> {
+        match s {
+            "verilog" => Some(Emit::Verilog),
+            "json" => Some(Emit::Json),
+            "dot" => Some(Emit::Dot),
+            _ => None,
+        }
+    }
+
+    /// The format a file name's extension implies (`.json`, `.dot`/`.gv`, `.v`/`.sv`).
+    fn from_path(p: &Path) -> Option<Emit> {
+        match p.extension()?.to_str()? {
+            "json" => Some(Emit::Json),
+            "dot" | "gv" => Some(Emit::Dot),
+            "v" | "sv" => Some(Emit::Verilog),
+            _ => None,
+        }
+    }
+}
+
 /// Arguments of `tosim unit export`.
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
     #[command(flatten)]
     pub unit: UnitArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "verilog")]
-    pub format: Format,
+    /// Output format: verilog, json or dot. Default: from the extension of
+    /// -o (`.json`, `.dot`/`.gv`, `.v`/`.sv`), else verilog.
+    #[arg(long, value_enum)]
+    pub emit: Option<Emit>,
     /// Output file (standard output when omitted).
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
@@ -89,30 +121,160 @@ pub struct EvalArgs {
     /// hex, separated by spaces or commas; `#` starts a comment.
     #[arg(long)]
     pub stream: PathBuf,
-    /// Print outputs in hex (0x…) instead of decimal.
+    /// Print outputs in hex (0x…) instead of decimal (float units: always hex).
     #[arg(long)]
     pub hex: bool,
 }
 
+/// An integer unit of tosim-units or a floating-point unit of tosim-float.
+#[derive(Clone, Copy, Debug)]
+pub enum AnySpec {
+    /// Integer unit.
+    Int(UnitSpec),
+    /// Floating-point unit.
+    Float(FloatSpec),
+}
+
+impl AnySpec {
+    /// The unit's netlist.
+    pub fn generate(&self) -> Result<Netlist> {
+        Ok(match self {
+            AnySpec::Int(s) => generate(s)?,
+            AnySpec::Float(s) => tosim_float::generate(s)?,
+        })
+    }
+
+    /// Input port widths.
+    pub fn input_widths(&self) -> Vec<u32> {
+        match self {
+            AnySpec::Int(s) => port_widths(s).0,
+            AnySpec::Float(s) => s.port_widths().0,
+        }
+    }
+
+    /// Stable design name.
+    pub fn design_name(&self) -> String {
+        match self {
+            AnySpec::Int(s) => s.design_name(),
+            AnySpec::Float(s) => s.design_name(),
+        }
+    }
+}
+
+/// The inner architecture `--arch` names for a float kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatRole {
+    /// The significand multiplier (`fmul`).
+    Multiplier,
+    /// The significand square root (`fsqrt`).
+    Root,
+    /// The adders (every other kind).
+    Adder,
+}
+
+/// What `--arch` selects for float kind `k`, and the architectures it takes.
+pub fn float_role(k: FloatKind) -> (FloatRole, Vec<Arch>) {
+    match k {
+        FloatKind::Mul => (FloatRole::Multiplier, vec![Arch::Array, Arch::Wallace, Arch::Dadda, Arch::Booth]),
+        FloatKind::Sqrt => (FloatRole::Root, vec![Arch::Restoring, Arch::NonRestoring]),
+        _ => (FloatRole::Adder, Arch::ADDERS.to_vec()),
+    }
+}
+
+/// `spec` with `--arch` value `a` in the role of its kind.
+pub fn float_with_arch(spec: FloatSpec, a: Arch) -> Result<FloatSpec> {
+    let (role, ok) = float_role(spec.kind);
+    if !ok.contains(&a) {
+        bail!("`{}` takes --arch {}, not `{}`", spec.kind, names(ok.iter().map(|a| a.name())), a.name());
+    }
+    Ok(match role {
+        FloatRole::Multiplier => spec.with_multiplier(a),
+        FloatRole::Root => spec.with_root(a),
+        FloatRole::Adder => spec.with_adder(a),
+    })
+}
+
+/// The float format called `s`, with the list of formats in the error.
+pub fn float_format(s: &str) -> Result<FloatFormat> {
+    FloatFormat::from_name(s).ok_or_else(|| {
+        anyhow!("unknown float format `{s}`; formats: {}", names(FloatFormat::ALL.iter().map(|f| f.name())))
+    })
+}
+
+fn adder(s: &str) -> Result<Arch> {
+    Arch::from_name(s)
+        .filter(|a| a.is_adder())
+        .ok_or_else(|| anyhow!("unknown adder `{s}`; adders: {}", names(Arch::ADDERS.iter().map(|a| a.name()))))
+}
+
 impl UnitArgs {
-    /// The spec these arguments name.
+    /// The integer spec these arguments name (an error for float kinds).
     pub fn spec(&self) -> Result<UnitSpec> {
+        match self.any_spec()? {
+            AnySpec::Int(s) => Ok(s),
+            AnySpec::Float(s) => bail!("`{}` is a floating-point unit; this command takes integer units only", s.kind),
+        }
+    }
+
+    /// The float format: `--format` unless it names an export format.
+    fn float_format(&self) -> Result<FloatFormat> {
+        match self.format.as_deref() {
+            None => Ok(FloatFormat::Binary32),
+            Some(s) if Emit::from_name(s).is_some() => Ok(FloatFormat::Binary32),
+            Some(s) => float_format(s),
+        }
+    }
+
+    /// The integer or float spec these arguments name.
+    pub fn any_spec(&self) -> Result<AnySpec> {
+        if let Some(k) = FloatKind::from_name(&self.kind) {
+            let mut spec = FloatSpec::new(k, self.float_format()?);
+            if let Some(w) = self.width {
+                if !k.is_conversion() {
+                    bail!("--width applies to integer kinds and to itof/ftoi; `{k}` takes its width from --format");
+                }
+                spec = spec.with_int_width(w);
+            }
+            if self.signed && !k.is_conversion() {
+                bail!("--signed does not apply to `{k}` (float operands carry their sign)");
+            }
+            if let Some(a) = &self.arch {
+                let a = Arch::from_name(a).ok_or_else(|| {
+                    let ok = float_role(k).1;
+                    anyhow!("unknown architecture `{a}`; `{k}` takes: {}", names(ok.iter().map(|a| a.name())))
+                })?;
+                spec = float_with_arch(spec, a)?;
+            }
+            if let Some(f) = &self.final_adder {
+                let f = adder(f)?;
+                if float_role(k).0 == FloatRole::Adder && self.arch.is_some() && spec.adder != f {
+                    bail!("`{k}`: --arch already names the adder ({}), --final-adder says {}", spec.adder, f);
+                }
+                spec = spec.with_adder(f);
+            }
+            spec.check()?;
+            return Ok(AnySpec::Float(spec));
+        }
         let kind = Kind::from_name(&self.kind).ok_or_else(|| {
-            anyhow!("unknown kind `{}`; kinds: {}", self.kind, names(Kind::ALL.iter().map(|k| k.name())))
+            let all = Kind::ALL.iter().map(|k| k.name()).chain(FloatKind::ALL.iter().map(|k| k.name()));
+            anyhow!("unknown kind `{}`; kinds: {}", self.kind, names(all))
         })?;
-        let arch = Arch::from_name(&self.arch).ok_or_else(|| {
-            let archs: Vec<&str> = registry().iter().filter(|i| i.kind == kind).map(|i| i.arch.name()).collect();
-            anyhow!("unknown architecture `{}`; `{kind}` has: {}", self.arch, archs.join(", "))
-        })?;
-        let mut spec = UnitSpec::new(kind, arch, self.width).signed(self.signed);
+        if let Some(f) = self.format.as_deref().filter(|f| Emit::from_name(f).is_none()) {
+            bail!("--format `{f}` applies to float kinds (fadd, fmul, ...); `{kind}` is an integer unit");
+        }
+        let archs: Vec<&str> = registry().iter().filter(|i| i.kind == kind).map(|i| i.arch.name()).collect();
+        let Some(arch) = &self.arch else {
+            bail!("`{kind}` needs --arch; it has: {}", archs.join(", "));
+        };
+        let arch = Arch::from_name(arch)
+            .ok_or_else(|| anyhow!("unknown architecture `{arch}`; `{kind}` has: {}", archs.join(", ")))?;
+        let Some(width) = self.width else { bail!("`{kind}` needs --width") };
+        let mut spec = UnitSpec::new(kind, arch, width).signed(self.signed);
         if let Some(f) = &self.final_adder {
-            let a = Arch::from_name(f).ok_or_else(|| {
-                anyhow!("unknown final adder `{f}`; adders: {}", names(Arch::ADDERS.iter().map(|a| a.name())))
-            })?;
-            spec = spec.with_final_adder(a);
+            spec = spec.with_final_adder(adder(f)?);
         }
         spec.check()?;
-        Ok(spec)
+        Ok(AnySpec::Int(spec))
     }
 }
 
@@ -129,6 +291,56 @@ fn signedness(s: Signedness) -> &'static str {
     }
 }
 
+/// One float kind in `tosim units`.
+#[derive(Debug, serde::Serialize)]
+pub struct FloatListing {
+    /// Kind name.
+    pub kind: &'static str,
+    /// Always true (tells float entries from integer ones in the JSON list).
+    pub float: bool,
+    /// Formats (`--format`).
+    pub formats: Vec<&'static str>,
+    /// What `--arch` selects: multiplier, root or adder.
+    pub arch_role: &'static str,
+    /// The architectures `--arch` takes.
+    pub archs: Vec<&'static str>,
+    /// The default.
+    pub default_arch: &'static str,
+    /// Input ports (w = format width, n = integer width of itof/ftoi, `--width`).
+    pub inputs: &'static str,
+    /// Output ports.
+    pub outputs: &'static str,
+    /// The algorithm.
+    pub algorithm: &'static str,
+}
+
+/// Every float kind as `tosim units` lists it.
+pub fn float_list() -> Vec<FloatListing> {
+    tosim_float::registry()
+        .into_iter()
+        .map(|i| {
+            let (role, archs) = float_role(i.kind);
+            let d = FloatSpec::new(i.kind, FloatFormat::Binary32);
+            let (role, default) = match role {
+                FloatRole::Multiplier => ("multiplier", d.multiplier),
+                FloatRole::Root => ("root", d.root),
+                FloatRole::Adder => ("adder", d.adder),
+            };
+            FloatListing {
+                kind: i.kind.name(),
+                float: true,
+                formats: FloatFormat::ALL.iter().map(|f| f.name()).collect(),
+                arch_role: role,
+                archs: archs.iter().map(|a| a.name()).collect(),
+                default_arch: default.name(),
+                inputs: i.inputs,
+                outputs: i.outputs,
+                algorithm: i.algorithm,
+            }
+        })
+        .collect()
+}
+
 /// Runs `tosim units`.
 pub fn list(a: ListArgs) -> Result<()> {
     if a.costs {
@@ -136,7 +348,10 @@ pub fn list(a: ListArgs) -> Result<()> {
     }
     let mut out = String::new();
     if a.json {
-        out = serde_json::to_string_pretty(registry())?;
+        // Integer entries as tosim-units describes them, then one entry per float kind.
+        let mut v: Vec<serde_json::Value> = registry().iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+        v.extend(float_list().into_iter().map(|r| serde_json::to_value(r).unwrap_or_default()));
+        out = serde_json::to_string_pretty(&v)?;
         out.push('\n');
     } else {
         writeln!(
@@ -159,6 +374,29 @@ pub fn list(a: ListArgs) -> Result<()> {
             )?;
         }
         writeln!(out, "adders (--final-adder): {}", names(Arch::ADDERS.iter().map(|a| a.name())))?;
+        writeln!(
+            out,
+            "\nfloating point (--format {}; operands and results are IEEE bit patterns, 0x hex):",
+            names(FloatFormat::ALL.iter().map(|f| f.name()))
+        )?;
+        writeln!(
+            out,
+            "{:<5} {:<11} {:<18} {:<11} {:<11} algorithm",
+            "kind", "--arch is", "default --arch", "inputs", "outputs"
+        )?;
+        for r in float_list() {
+            writeln!(
+                out,
+                "{:<5} {:<11} {:<18} {:<11} {:<11} {}; --arch: {}",
+                r.kind,
+                r.arch_role,
+                r.default_arch,
+                r.inputs,
+                r.outputs,
+                r.algorithm,
+                r.archs.join(", ")
+            )?;
+        }
     }
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
@@ -166,16 +404,23 @@ pub fn list(a: ListArgs) -> Result<()> {
 
 /// Runs `tosim unit export`.
 pub fn export(a: ExportArgs) -> Result<()> {
-    let spec = a.unit.spec()?;
-    let n = generate(&spec)?;
+    // `--format verilog|json|dot` is the old name of --emit (values disjoint from the float formats).
+    let legacy = a.unit.format.as_deref().and_then(Emit::from_name);
+    if let (Some(e), Some(l)) = (a.emit, legacy) {
+        if e != l {
+            bail!("--emit {e:?} and --format {l:?} disagree (--format verilog|json|dot is the old spelling of --emit)");
+        }
+    }
+    let emit = a.emit.or(legacy).or_else(|| a.output.as_deref().and_then(Emit::from_path)).unwrap_or(Emit::Verilog);
+    let n = a.unit.any_spec()?.generate()?;
     let mut buf: Vec<u8> = Vec::new();
-    match a.format {
-        Format::Verilog => {
+    match emit {
+        Emit::Verilog => {
             tosim_netlist::export::write_verilog(&n, &mut buf)?;
             tosim_netlist::export::write_cell_library_verilog(&n, &mut buf)?;
         }
-        Format::Json => tosim_netlist::export::write_json(&n, &mut buf)?,
-        Format::Dot => tosim_netlist::export::write_dot(&n, &mut buf)?,
+        Emit::Json => tosim_netlist::export::write_json(&n, &mut buf)?,
+        Emit::Dot => tosim_netlist::export::write_dot(&n, &mut buf)?,
     }
     match &a.output {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?,
@@ -230,16 +475,18 @@ pub fn parse_stream(text: &str, file: &Path, iw: &[u32], ports: &[String]) -> Re
 
 /// Runs `tosim unit eval`.
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let spec = a.unit.spec()?;
-    let n = generate(&spec)?;
+    let spec = a.unit.any_spec()?;
+    let n = spec.generate()?;
     let text = std::fs::read_to_string(&a.stream).with_context(|| format!("reading {}", a.stream.display()))?;
-    let (iw, _) = port_widths(&spec);
+    let iw = spec.input_widths();
     let ports: Vec<String> = n.inputs().iter().map(|b| format!("{}[{}]", b.name, b.width())).collect();
     let ops = parse_stream(&text, &a.stream, &iw, &ports)?;
+    // Float units print IEEE bit patterns, always in hex.
+    let hex = a.hex || matches!(spec, AnySpec::Float(_));
     let mut out = String::new();
     for op in ops {
         let y = tosim_netlist::eval(&n, &op);
-        let cols: Vec<String> = y.iter().map(|v| if a.hex { format!("{v:#x}") } else { v.to_string() }).collect();
+        let cols: Vec<String> = y.iter().map(|v| if hex { format!("{v:#x}") } else { v.to_string() }).collect();
         out.push_str(&cols.join(" "));
         out.push('\n');
     }
