@@ -47,6 +47,9 @@ enum Command {
     Fit(cmd::spice::FitArgs),
     /// Draw an SVG figure (scatter, line, histogram, box) from columns of a CSV file.
     Plot(cmd::plot::PlotArgs),
+    /// Studies that regenerate the figures of the docs (`study activity`: operand dependence).
+    #[command(subcommand)]
+    Study(cmd::study::StudyCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,5 +91,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Validate(cmd::spice::ValidateCmd::Spice(a)) => cmd::spice::validate(a),
         Command::Fit(a) => cmd::spice::fit(a),
         Command::Plot(a) => cmd::plot::run(a),
+        Command::Study(c) => cmd::study::run(c),
     }
 }

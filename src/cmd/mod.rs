@@ -6,4 +6,5 @@ pub mod netlist;
 pub mod plot;
 pub mod sim;
 pub mod spice;
+pub mod study;
 pub mod units;
