@@ -6,7 +6,9 @@
 //! [`run_zero_delay`] evaluates 1024 operations per instruction and counts the
 //! settled toggles of every net and cell-internal node; [`Report::new`] turns
 //! them into switching TOs (toggles × gate load), static TOs, switched gate
-//! area, per-operation statistics and per-type counts.
+//! area, per-operation statistics and per-type counts. With
+//! [`Options::outputs`] it also returns every operation's output bus values
+//! ([`Outputs`]), the same as [`tosim_netlist::eval`] gives one by one.
 //!
 //! ```
 //! use tosim_netlist::{Gate, NetlistBuilder};
@@ -23,6 +25,16 @@
 //! let r = Report::new(&p, &act, false);
 //! assert_eq!(r.operations, 1000);
 //! assert!(r.switching_tos > 0);
+//!
+//! // The same run with every operation's outputs.
+//! let s = Generated::uniform(&[1, 1], 1000, 1);
+//! let act = run_zero_delay(&p, &s, &Options { outputs: true, ..Options::default() });
+//! let outs = act.outputs.unwrap();
+//! let mut op = [0u128; 2];
+//! for i in 0..1000 {
+//!     tosim_sim::Stream::fill(&s, i, &mut op);
+//!     assert_eq!(outs.get(i as usize).unwrap(), &tosim_netlist::eval(&n, &op)[..]);
+//! }
 //! ```
 
 // Bit-plane code indexes several parallel arrays by lane, word or bit.
