@@ -25,9 +25,14 @@ pub struct NetArgs {
     /// Integer class labels as .npy (default with the default data: the digits test labels).
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// Number format: int8 or int16.
+    /// Number format: int8, int16, fp32, fp16 or bf16.
     #[arg(long, default_value = "int8")]
     pub format: String,
+    /// Float formats: batch normalisation after a dense layer `unfold`ed on the
+    /// units (subtract, square root, divide, scale, shift) or `fold`ed into the
+    /// weights (integer formats always fold).
+    #[arg(long, default_value = "unfold")]
+    pub batchnorm: String,
     /// Hardware profile (TOML; default: circuits/profiles/default.toml, embedded).
     #[arg(long)]
     pub profile: Option<PathBuf>,
@@ -83,9 +88,11 @@ fn existing(p: PathBuf, what: &str, default: bool) -> Result<PathBuf> {
 
 /// Runs `tosim net`.
 pub fn run(a: NetArgs) -> Result<()> {
-    let format = IntFormat::parse(&a.format).with_context(|| {
-        format!("--format {}: expected int8 or int16 (floating point is not available yet)", a.format)
-    })?;
+    let float = tosim_nn::parse_float_format(&a.format);
+    let format = IntFormat::parse(&a.format);
+    if format.is_none() && float.is_none() {
+        bail!("--format {}: expected int8, int16, fp32, fp16 or bf16", a.format);
+    }
     let mode = match a.mode.as_str() {
         "zero" => Mode::Zero,
         "glitch" => Mode::Glitch,
@@ -117,6 +124,19 @@ pub fn run(a: NetArgs) -> Result<()> {
     }
     // The samples this invocation counts (all of them without --shard).
     let range = shard.map_or(0..samples, |s| s.range(samples));
+    let Some(format) = format else {
+        let bn = match a.batchnorm.as_str() {
+            "unfold" => tosim_nn::BatchNormMode::Unfold,
+            "fold" => tosim_nn::BatchNormMode::Fold,
+            b => bail!("--batchnorm {b}: expected unfold or fold"),
+        };
+        if mode != Mode::Zero {
+            bail!("--mode {}: float formats run zero-delay only", a.mode);
+        }
+        let f = float.context("float format")?;
+        let out = FloatOut { json: a.json, csv: a.csv, per_neuron: a.per_neuron };
+        return run_float(out, f, bn, &model, &net, &ds, profile, shard, range, samples);
+    };
     let q = QuantNet::new(&net, format, &ds.x)?;
     let xq: Vec<Vec<i64>> = (0..samples).map(|i| q.quantise_input(ds.sample(i))).collect();
     let g = GateNet::with_mode(q, profile, mode)?;
@@ -457,6 +477,15 @@ fn print_table(r: &NetReport, secs: Option<f64>) {
     row(&mut o, "total", String::new(), t.macs, t.flops, t.static_tos, t.switching_tos, &t.by_primitive);
     let s: &SampleStats = &t.per_sample;
     let _ = writeln!(o);
+    let more: Vec<String> = [Primitive::Divide, Primitive::Sqrt, Primitive::Exp]
+        .iter()
+        .filter_map(|k| {
+            t.by_primitive.get(k).map(|c| format!("{} {} ({} ops)", k.name(), c.switching_tos, c.operations))
+        })
+        .collect();
+    if !more.is_empty() {
+        let _ = writeln!(o, "switching TOs of other primitives: {}", more.join(", "));
+    }
     let _ = writeln!(
         o,
         "switching TOs per sample: mean {:.0}, p5 {}, median {}, p95 {} (min {}, max {})",
@@ -479,7 +508,8 @@ fn print_table(r: &NetReport, secs: Option<f64>) {
 
 fn write_csv(p: &Path, r: &NetReport) -> std::io::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(p)?);
-    let prims = [Primitive::Multiply, Primitive::Add, Primitive::Compare];
+    let prims =
+        [Primitive::Multiply, Primitive::Add, Primitive::Compare, Primitive::Divide, Primitive::Sqrt, Primitive::Exp];
     write!(f, "layer,neuron,samples,macs,flops,static_tos,switching_tos")?;
     for k in prims {
         write!(f, ",{0}_static_tos,{0}_switching_tos,{0}_glitch_tos", k.name())?;
@@ -506,4 +536,68 @@ fn write_csv(p: &Path, r: &NetReport) -> std::io::Result<()> {
     write!(f, "total,,{},{},{},{},{}", r.samples, t.macs, t.flops, t.static_tos, t.switching_tos)?;
     by_cols(&mut f, &t.by_primitive)?;
     f.flush()
+}
+
+/// Where `tosim net` writes a float run's report.
+struct FloatOut {
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+    per_neuron: bool,
+}
+
+/// `tosim net --format fp32|fp16|bf16`: the float network on gate-level
+/// IEEE-754 units (tosim_nn::FloatGateNet).
+#[allow(clippy::too_many_arguments)]
+fn run_float(
+    out: FloatOut,
+    f: tosim_nn::Format,
+    bn: tosim_nn::BatchNormMode,
+    model: &Path,
+    net: &tosim_nn::Network,
+    ds: &DataSet,
+    profile: Profile,
+    shard: Option<Shard>,
+    range: std::ops::Range<usize>,
+    samples: usize,
+) -> Result<()> {
+    let fnet = tosim_nn::FloatNet::new(net, f, bn)?;
+    let x: Vec<Vec<u32>> = (0..samples).map(|i| fnet.encode_input(ds.sample(i))).collect();
+    let g = tosim_nn::FloatGateNet::new(fnet, profile)?;
+    let start = std::time::Instant::now();
+    let names: Vec<String> = g.net.layers.iter().map(|l| l.name.clone()).collect();
+    let progress = |layer: usize, done: usize, total: usize| {
+        if done == total {
+            eprintln!(
+                "layer {}/{} {}: {total} neurons, {:.1} s",
+                layer + 1,
+                names.len(),
+                names[layer],
+                start.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let (runs, disagreements) = g.run_range(&x, range.clone(), &progress)?;
+    let elapsed = start.elapsed();
+    let ctx = RunContext {
+        model: model.display().to_string(),
+        net,
+        x: &ds.x[range.start * ds.width..range.end * ds.width],
+        xq: &[],
+        labels: ds.labels.as_deref().map(|l| &l[range.clone()]),
+        per_neuron: out.per_neuron,
+    };
+    let run = tosim_nn::FloatRun { layers: runs, op_disagreements: disagreements };
+    let report = g.report(&ctx, &run, shard.map(|s| (s.index, s.count, range.start, samples)))?;
+    print_table(&report, Some(elapsed.as_secs_f64()));
+    if let Some(p) = &out.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = &out.csv {
+        write_csv(p, &report).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if !report.agreement {
+        bail!("gate level and reference disagree on {} of {} samples", report.disagreeing_samples, report.samples);
+    }
+    Ok(())
 }

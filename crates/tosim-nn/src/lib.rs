@@ -43,6 +43,7 @@
 
 mod data;
 mod error;
+mod float;
 mod gate;
 mod model;
 pub mod npy;
@@ -57,11 +58,16 @@ pub mod testing;
 
 pub use data::DataSet;
 pub use error::{HardwareError, NnError, Result};
+pub use float::{
+    float_format_name, parse_float_format, BatchNormMode, FloatGateNet, FloatLayer, FloatNet, FloatOutput, FloatPost,
+    FloatRangeError, FloatRun, FloatUnit,
+};
+pub use tosim_float::Format;
 pub use gate::{Counts, GateNet, HwUnit, LayerRun, LayerUnits, Mode, NeuronRun, Primitive};
 pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network};
 pub use npy::{read_npy, NpyArray, NpyData};
 pub use onnx::{load_onnx, parse_onnx};
-pub use profile::{FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
+pub use profile::{FloatUnits, FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
 pub use quant::{IntFormat, Leaky, QDense, QLayer, QOutput, QuantNet, Requant};
 pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Totals, UnitReport};
 pub use shard::{merge_reports, run_range, Shard, ShardError};

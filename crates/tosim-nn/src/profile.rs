@@ -41,6 +41,33 @@ pub struct FormatUnits {
     pub sqrt: Arch,
 }
 
+/// The inner architectures of the floating-point units (`[float]` table;
+/// every key optional): fp32, fp16 and bf16 networks use them for every float
+/// unit (MAC, bias, batch norm, activations, softmax).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloatUnits {
+    /// Every carry-propagate adder inside the float units (default Kogge-Stone).
+    pub adder: Arch,
+    /// The significand multiplier of `fmul` (default Dadda).
+    pub multiply: Arch,
+    /// The significand square root of `fsqrt` (default non-restoring).
+    pub root: Arch,
+}
+
+impl Default for FloatUnits {
+    fn default() -> Self {
+        FloatUnits { adder: Arch::KoggeStone, multiply: Arch::Dadda, root: Arch::NonRestoring }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct FloatToml {
+    adder: Option<String>,
+    multiply: Option<String>,
+    root: Option<String>,
+}
+
 /// A hardware profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -54,6 +81,8 @@ pub struct Profile {
     pub int8: FormatUnits,
     /// Units for int16.
     pub int16: FormatUnits,
+    /// Floating-point unit architectures.
+    pub float: FloatUnits,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -76,6 +105,7 @@ struct ProfileToml {
     units: UnitsToml,
     int8: Option<UnitsToml>,
     int16: Option<UnitsToml>,
+    float: Option<FloatToml>,
 }
 
 impl Profile {
@@ -136,7 +166,30 @@ impl Profile {
                 },
             })
         };
+        let fl = t.float.clone().unwrap_or_default();
+        let d = FloatUnits::default();
+        let float_arch = |key: &str, v: &Option<String>, default: Arch, ok: &[Arch]| -> Result<Arch> {
+            let Some(v) = v else { return Ok(default) };
+            match Arch::from_name(v) {
+                Some(a) if ok.contains(&a) => Ok(a),
+                _ => Err(bad(format!(
+                    "`float.{key}`: {v:?} is not one of {:?}",
+                    ok.iter().map(|a| a.name()).collect::<Vec<_>>()
+                ))),
+            }
+        };
+        let float = FloatUnits {
+            adder: float_arch("adder", &fl.adder, d.adder, Arch::ADDERS)?,
+            multiply: float_arch(
+                "multiply",
+                &fl.multiply,
+                d.multiply,
+                &[Arch::Array, Arch::Wallace, Arch::Dadda, Arch::Booth],
+            )?,
+            root: float_arch("root", &fl.root, d.root, &[Arch::Restoring, Arch::NonRestoring])?,
+        };
         Ok(Profile {
+            float,
             name: t.name.clone(),
             path: file,
             binding: t.binding.clone(),
