@@ -26,7 +26,7 @@ impl Scale {
 }
 
 /// A "nice" step (1, 2 or 5 × 10^k) near `raw`.
-fn nice_step(raw: f64) -> f64 {
+pub(crate) fn nice_step(raw: f64) -> f64 {
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }

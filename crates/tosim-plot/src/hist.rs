@@ -94,6 +94,12 @@ impl Histogram {
             (lo - 0.5, 1.0, (hi - lo) as usize + 1)
         } else if hi == lo {
             (lo - 0.5, 1.0, 1)
+        } else if integers {
+            // Integer bins of a 1-2-5 width, so every bin holds the same
+            // number of integers (no aliasing with values on a grid, e.g. even counts).
+            let w = crate::axis::nice_step((hi - lo + 1.0) / self.bins as f64).max(1.0).round();
+            let e0 = (lo / w).floor() * w - 0.5;
+            (e0, w, ((hi + 0.5 - e0) / w).ceil() as usize)
         } else {
             (lo, (hi - lo) / self.bins as f64, self.bins)
         };
@@ -345,6 +351,17 @@ mod tests {
         assert_eq!(edges, vec![-0.5, 0.5, 1.5, 2.5, 3.5, 4.5]);
         assert_eq!(c[0], vec![1.0, 2.0, 0.0, 0.0, 1.0]);
         assert_eq!(c[1], vec![0.0, 0.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn wide_integer_samples_get_nice_integer_bins() {
+        // 0..=99 into at most 40 bins: raw width 100/40 = 2.5 → nice 5; edges
+        // -0.5, 4.5, …, 99.5 (20 bins of exactly 5 integers each).
+        let v: Vec<f64> = (0..100).map(f64::from).collect();
+        let (edges, c) = Histogram::new("t", "x").series("", &v).binned();
+        assert_eq!(edges.len(), 21);
+        assert_eq!((edges[0], edges[20]), (-0.5, 99.5));
+        assert!(c[0].iter().all(|&n| n == 5.0));
     }
 
     #[test]
