@@ -263,12 +263,34 @@ fn gate_agrees(fmt: IntFormat) {
     assert_eq!(r.accuracy, r.reference_accuracy);
     // Every MAC is one multiplier and one accumulator operation; every neuron adds
     // its bias once per sample: 450·(64·32 + 32·10) multiplies and that plus
-    // 450·(32 + 10) bias additions, plus one rounding addition per hidden neuron
-    // and sample (450·32).
+    // 450·(32 + 10) bias additions; every neuron requantises (one multiply, one
+    // rounding addition): the hidden ones to the next layer's scale, the output
+    // ones to the softmax's input scale. The softmax of the 10 outputs per sample
+    // (tosim_float::fixed): a chain of 9 comparator-and-selectors for the
+    // maximum, per value a subtraction, an exp, a rounding addition and a
+    // division, and 9 additions for the sum; the exp's own operations (see
+    // `exp_ops`) are counted as `exp`. Compare: 32 ReLUs, 32 + 10 upper clamps,
+    // 10 lower clamps (the output layer has no ReLU), 9 maxima.
+    let exp_ops = {
+        use tosim_float::fixed::{is_wiring, Role};
+        let p = g.qnet.layers[1].softmax.as_ref().unwrap();
+        p.program.steps.iter().zip(&p.roles).filter(|(s, r)| **r == Role::Exp && !is_wiring(s.op)).count()
+    };
+    // Non-wiring exp steps per value: clamp, multiply by log2 e, add ½, subtract
+    // k, Horner (multiply, add) per degree (3 for int8, 5 for int16), amount
+    // subtraction, barrel shift, rounding addition: 7 + 2·degree.
+    let degree = if fmt == IntFormat::Int8 { 3 } else { 5 };
+    assert_eq!(exp_ops, 10 * (7 + 2 * degree));
     let mul = r.total.by_primitive[&Primitive::Multiply];
     let add = r.total.by_primitive[&Primitive::Add];
-    assert_eq!(mul.operations, 450 * (64 * 32 + 32 * 10) + 450 * 32, "MAC and requantisation multiplies");
-    assert_eq!(add.operations, 450 * (64 * 32 + 32 * 10) + 450 * (32 + 10) + 450 * 32);
+    let cmp = r.total.by_primitive[&Primitive::Compare];
+    let div = r.total.by_primitive[&Primitive::Divide];
+    let exp = r.total.by_primitive[&Primitive::Exp];
+    assert_eq!(mul.operations, 450 * (64 * 32 + 32 * 10) + 450 * (32 + 10), "MAC and requantisation multiplies");
+    assert_eq!(add.operations, 450 * (64 * 32 + 32 * 10) + 450 * (32 + 10) * 2 + 450 * (10 + 10 + 9));
+    assert_eq!(cmp.operations, 450 * (32 + 42 + 10 + 9));
+    assert_eq!(div.operations, 450 * 10);
+    assert_eq!(exp.operations, 450 * exp_ops as u64);
     assert_eq!(r.total.macs, 450 * (64 * 32 + 32 * 10));
     assert!(r.total.switching_tos > 0 && r.total.switching_tos < r.total.static_tos);
 }
@@ -383,7 +405,7 @@ fn net_command_runs_the_default_model() {
 /// Gemm's alpha, beta and transB are folded into the dense layer:
 /// y = alpha·x·Wᵀ + beta·c with W = [[1, 2], [3, 4]], x = (1, 1), alpha 0.5,
 /// beta 2, c = (1, −1): alpha·(3, 7) + (2, −2) = (3.5, 1.5).
-/// Integer formats have no sigmoid yet: quantising says so, naming the layer.
+/// Integer formats compute the sigmoid; two activations in a row are an error naming the layer.
 #[test]
 fn gemm_attributes_and_integer_activation_limits() {
     let b = OnnxBuilder::new()
@@ -406,9 +428,24 @@ fn gemm_attributes_and_integer_activation_limits() {
     assert_eq!(d.bias, vec![2.0, -2.0]);
     let h = net.layers[0].forward_f32(&[1.0, 1.0]);
     assert_eq!(h, vec![3.5, 1.5]);
+    // int8 sigmoid: the requantised input is clamped to the saturation range
+    // ±8 (act_saturation), scale 3.5/127; σ(3.5) = 0.97069 → round(0.97069·64) = 62,
+    // σ(1.5) = 0.81757 → 52 (6 fraction bits).
+    let q = QuantNet::new(&net, IntFormat::Int8, &[1.0, 1.0]).unwrap();
+    assert_eq!(q.infer(&q.quantise_input(&[1.0, 1.0])).logits(), &[62, 52]);
+    // Two activations in a row cannot be quantised: an error naming the layer.
+    let b = OnnxBuilder::new()
+        .input("x", &[-1, 2])
+        .output("y", &[-1, 2])
+        .init_f32("w", &[2, 2], &[1.0, 2.0, 3.0, 4.0])
+        .node("Gemm", "g", &["x", "w"], &["h"], &[Attr::Int("transB", 1)])
+        .node("Relu", "r", &["h"], &["h2"], &[])
+        .node("Sigmoid", "sig", &["h2"], &["y"], &[])
+        .build();
+    let net = parse_onnx(&b, Path::new("g2.onnx")).unwrap();
     let (e, s) = err_string(QuantNet::new(&net, IntFormat::Int8, &[1.0, 1.0]));
     assert!(matches!(&e, NnError::Quantise { layer, .. } if layer == "sig"), "{s}");
-    assert!(s.contains("sigmoid"), "{s}");
+    assert!(s.contains("Sigmoid cannot follow"), "{s}");
 }
 
 /// A network with batch normalisation (folded), a ReLU layer, a layer without
@@ -488,20 +525,19 @@ fn random_net_agrees_and_tracks_float(act: (&str, Vec<Attr>)) {
             }
         }
         if fmt == IntFormat::Int16 {
-            // Logits in real units: accumulator × s_w × s_x of the last layer.
-            let last = &q.layers[2].dense;
-            let scale = last.weight_scale * last.input_scale;
+            // The softmax outputs (14 fraction bits) against the float network's.
+            let scale = q.layers[2].output_scale().unwrap();
             let mut worst = 0f64;
             for (s, xs) in xq.iter().enumerate() {
-                let trace = net.forward_trace(&x[s * 6..s * 6 + 6]);
-                let float_logits = &trace[trace.len() - 2];
+                let float = net.forward_f32(&x[s * 6..s * 6 + 6]);
                 for (i, &l) in q.infer(xs).logits().iter().enumerate() {
-                    worst = worst.max((l as f64 * scale - f64::from(float_logits[i])).abs());
+                    worst = worst.max((l as f64 * scale - f64::from(float[i])).abs());
                 }
             }
-            // int16 steps are ~1/32767 of each tensor's range and the logits here are
-            // O(1); measured 4.0e-5 (ReLU). A wrong batch-norm fold, slope or requantisation gives O(0.1).
-            assert!(worst < 5e-4, "{}: int16 logits differ from float by {worst}", act.0);
+            // int16 steps are ~1/32767 of each tensor's range, the softmax's output
+            // step 2^−14 = 6.1e-5; measured 3.8e-5 (ReLU and LeakyReLU). A wrong fold, slope,
+            // requantisation or softmax gives O(0.1).
+            assert!(worst < 5e-4, "{}: int16 outputs differ from float by {worst}", act.0);
         }
     }
 }

@@ -16,6 +16,14 @@
 //! | rounding adder, W+1 bits | `(u, 1, 0)` — hidden layers |
 //! | upper clamp (`max` unit, W bits) | `(¬t, ¬Q)` — hidden layers |
 //! | lower clamp (`max` unit, W bits) | `(y, −Q)` — hidden layers without ReLU |
+//! | sigmoid/tanh: the micro-program's units (P = 2b bits) | its steps in order ([`MicroUnits`]) |
+//! | softmax: the micro-program's units, per neuron | the steps of its value ([`MicroUnits`]) |
+//!
+//! Micro-program steps are counted by primitive: every operation inside an
+//! exponential as `exp`, divisions as `divide`, square roots as `sqrt`, the
+//! selectors and `max` units as `compare`, adders and subtractors as `add`,
+//! multipliers as `multiply`. The rows above that say "hidden layers" apply
+//! also to an output layer followed by a sigmoid, tanh or softmax.
 //!
 //! Every value a unit receives comes out of another unit (or the data set);
 //! the values come from evaluating the unit's gate netlist

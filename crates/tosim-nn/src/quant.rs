@@ -32,12 +32,26 @@
 //!   (`min(a, b) = ¬max(¬a, ¬b)`, the complements taken at the ports and not
 //!   counted). With a ReLU, `t ≥ 0` already and the lower clamp is not computed.
 //!   The result `y ∈ [−Q, Q]` is the next layer's b-bit input.
+//! - **Sigmoid and tanh**: the requantisation above goes to the function's
+//!   input scale instead, `s_a = min(max|z|, Z) / Q` over the calibration data
+//!   (z: the float pre-activation; Z = [`act_saturation`]: 8 and 16 for
+//!   sigmoid in int8 and int16, half that for tanh), clamped to `[−Q, Q]`;
+//!   then the fixed-point micro-program [`tosim_float::fixed`] (`FixedSpec {
+//!   width: b, in_scale: s_a, out_frac: b − 2 }`) computes the function per
+//!   neuron: its output, with b − 2 fraction bits (scale `2^−(b−2)`), is the
+//!   next layer's b-bit input.
+//! - **Softmax** (anywhere, after the activation if any): the layer's values are
+//!   requantised to `s_y = max|y| / Q` (y: the float input of the softmax), or
+//!   come from a sigmoid/tanh, and the fixed-point softmax micro-program
+//!   (max-subtract, exp, sum, divide; b − 2 output fraction bits) maps the
+//!   layer's values to the next layer's input or to the network's outputs.
 //! - **Batch normalisation** right after a dense layer is folded into its weights
 //!   and bias before quantisation.
-//! - **The last dense layer** is not requantised: its accumulators (after the
-//!   bias) are the logits, and the class is their arg-max (first maximum). A
-//!   final softmax does not change the arg-max and is not computed in integer
-//!   formats.
+//! - **The last dense layer** is not requantised unless a sigmoid, tanh or
+//!   softmax follows: its accumulators (after the bias) are the logits, and the
+//!   class is their arg-max (first maximum). With a final softmax, the class is
+//!   the arg-max of the softmax's b-bit outputs (ties, at 2^−(b−2), go to the
+//!   first).
 
 use crate::error::{NnError, Result};
 use tosim_float::fixed::{FixedFn, FixedProgram, FixedSpec};
