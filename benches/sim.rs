@@ -9,7 +9,8 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tosim_netlist::library::Library;
 use tosim_sim::{
-    run_glitch, run_zero_delay, transpose64, Delay, Generated, GlitchOptions, GlitchProgram, Options, Program,
+    run_glitch, run_zero_delay, transpose64, Delay, FileStream, Generated, GlitchOptions, GlitchProgram, Options,
+    Program, Recorded, Stream,
 };
 use tosim_units::{generate, Arch, Kind, UnitSpec};
 
@@ -44,6 +45,39 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("unit_delay_1_thread", |b| b.iter(|| one.install(|| run_glitch(&gp, &gs, &gopt))));
     g.finish();
+
+    // A 1,000,000-line stream file (two 32-bit hex operands per line, like
+    // benches/compare_verilator.sh writes): parsed in memory, and read in
+    // pieces by FileStream (open = check and index, then every operation read).
+    let lines = 1_000_000u64;
+    let mut text = String::with_capacity(24 * lines as usize);
+    for i in 0..lines {
+        let r = tosim_sim::splitmix64(i);
+        text += &format!("0x{:x} 0x{:x}\n", r as u32, (r >> 32) as u32);
+    }
+    let path = std::env::temp_dir().join(format!("tosim-bench-ops-{}.txt", std::process::id()));
+    std::fs::write(&path, &text).expect("write stream file");
+    let mut g = c.benchmark_group("stream_file_1M_lines");
+    g.throughput(Throughput::Elements(lines));
+    g.sample_size(10);
+    g.bench_function("parse_in_memory", |b| {
+        b.iter(|| Recorded::parse(text.as_bytes(), "ops", &[32, 32]).expect("parse"))
+    });
+    g.bench_function("file_stream_open_and_read", |b| {
+        b.iter(|| {
+            let f = FileStream::open(&path, &[32, 32]).expect("open");
+            let mut out = vec![0u128; 2 * 4096];
+            let mut x = 0u128;
+            for first in (0..lines).step_by(4096) {
+                let n = (lines - first).min(4096) as usize;
+                f.fill(first, &mut out[..2 * n]);
+                x ^= out[0];
+            }
+            x
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_file(&path);
 
     let mut g = c.benchmark_group("transpose");
     g.throughput(Throughput::Elements(64 * 64));

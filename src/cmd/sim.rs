@@ -214,11 +214,12 @@ fn stream(a: &StreamArgs, widths: &[u32]) -> Result<Box<dyn Stream>> {
         "laplacian" => Distribution::Laplacian { sigma: a.sigma.unwrap_or(256.0) },
         "hamming" => Distribution::HammingWeight { weight: a.weight },
         file => {
-            let r = Recorded::read(Path::new(file), widths)?;
+            // Large files are read in pieces (memory independent of length).
+            let r = tosim_sim::open_file(Path::new(file), widths)?;
             if a.zeros != 0.0 {
                 bail!("--zeros applies to generated streams only");
             }
-            return Ok(Box::new(r));
+            return Ok(r);
         }
     };
     let g = g.with_distribution(dist);

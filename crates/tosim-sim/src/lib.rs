@@ -56,7 +56,10 @@ pub use delay::RcParams;
 pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
 pub use ops::{Insn, OpKind};
 pub use report::{NetReport, Report, Stats, TypeReport};
-pub use stream::{splitmix64, splitmix64_at, Distribution, Generated, Recorded, Stream, StreamError};
+pub use stream::{
+    open_file, splitmix64, splitmix64_at, Distribution, FileStream, Generated, Recorded, Stream, StreamError,
+    IN_MEMORY_BYTES,
+};
 pub use synthetic::synthetic_models;
 pub use transpose::transpose64;
 

@@ -260,31 +260,9 @@ impl Recorded {
     /// hex, separated by spaces, tabs or commas. Blank lines and lines starting
     /// with `#` are skipped. `file` names the source in errors.
     pub fn parse(text: &[u8], file: &str, widths: &[u32]) -> Result<Self, StreamError> {
-        let k = widths.len();
         let mut values = Vec::with_capacity(text.len() / 8);
-        for (ln, line) in text.split(|&b| b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let mut fields = line.split(|&b| b == b' ' || b == b'\t' || b == b',').filter(|f| !f.is_empty());
-            let first = match fields.next() {
-                None => continue,
-                Some(f) if f[0] == b'#' => continue,
-                Some(f) => f,
-            };
-            let err = |message: String| StreamError::Parse { file: file.to_string(), line: ln + 1, message };
-            let mut n = 0usize;
-            for f in std::iter::once(first).chain(fields) {
-                if n >= k {
-                    return Err(err(format!("more than {k} operands")));
-                }
-                let v = parse_number(f, widths[n]).map_err(|m| err(format!("operand {}: {m}", n + 1)))?;
-                values.push(v);
-                n += 1;
-            }
-            if n != k {
-                return Err(err(format!("{n} operands, expected {k}")));
-            }
-        }
-        Ok(Recorded { operands: k, values })
+        parse_lines(text, 0, file, widths, &mut values, |_, _| true)?;
+        Ok(Recorded { operands: widths.len(), values })
     }
 
     /// Reads and parses a file (see [`Recorded::parse`]).
@@ -292,6 +270,186 @@ impl Recorded {
         let file = path.display().to_string();
         let text = std::fs::read(path).map_err(|source| StreamError::Io { file: file.clone(), source })?;
         Self::parse(&text, &file, widths)
+    }
+}
+
+/// Parses the lines of `text` (numbered from `first_line + 1`), appending each
+/// operation's operands to `values`. Before each operation, `at(byte offset
+/// of its line, operations so far)` is asked whether to go on.
+fn parse_lines(
+    text: &[u8],
+    first_line: usize,
+    file: &str,
+    widths: &[u32],
+    values: &mut Vec<u128>,
+    mut at: impl FnMut(usize, u64) -> bool,
+) -> Result<u64, StreamError> {
+    let k = widths.len();
+    let mut ops = 0u64;
+    let mut offset = 0usize;
+    for (ln, line) in text.split(|&b| b == b'\n').enumerate() {
+        let start = offset;
+        offset += line.len() + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut fields = line.split(|&b| b == b' ' || b == b'\t' || b == b',').filter(|f| !f.is_empty());
+        let first = match fields.next() {
+            None => continue,
+            Some(f) if f[0] == b'#' => continue,
+            Some(f) => f,
+        };
+        if !at(start, ops) {
+            break;
+        }
+        let err = |message: String| StreamError::Parse { file: file.to_string(), line: first_line + ln + 1, message };
+        let mut n = 0usize;
+        for f in std::iter::once(first).chain(fields) {
+            if n >= k {
+                return Err(err(format!("more than {k} operands")));
+            }
+            let v = parse_number(f, widths[n]).map_err(|m| err(format!("operand {}: {m}", n + 1)))?;
+            values.push(v);
+            n += 1;
+        }
+        if n != k {
+            return Err(err(format!("{n} operands, expected {k}")));
+        }
+        ops += 1;
+    }
+    Ok(ops)
+}
+
+/// Files up to this size are parsed into memory by [`open_file`].
+pub const IN_MEMORY_BYTES: u64 = 64 << 20;
+
+/// Opens a stream file: up to [`IN_MEMORY_BYTES`] parsed into memory
+/// ([`Recorded`], 16 bytes per operand; the fastest to simulate), larger
+/// ones read in pieces ([`FileStream`], memory independent of the length).
+pub fn open_file(path: &Path, widths: &[u32]) -> Result<Box<dyn Stream>, StreamError> {
+    let size =
+        std::fs::metadata(path).map_err(|source| StreamError::Io { file: path.display().to_string(), source })?.len();
+    if size <= IN_MEMORY_BYTES {
+        Ok(Box::new(Recorded::read(path, widths)?))
+    } else {
+        Ok(Box::new(FileStream::open(path, widths)?))
+    }
+}
+
+/// Operations per index mark of a [`FileStream`].
+const MARK: u64 = 64;
+
+/// A stream file read in pieces: memory does not hold the operations, only
+/// the byte offset of every 64th one (8 bytes per 64 operations).
+///
+/// [`FileStream::open`] reads the file once in 1 MiB pieces, checks every
+/// line (the same format and errors as [`Recorded::parse`]) and notes the
+/// offsets; [`Stream::fill`] then reads and parses just the lines it is asked
+/// for, so threads read their own parts of the file in parallel. The file
+/// must not change while the stream is in use: operations that can no longer
+/// be read or parsed come out as zeros.
+#[derive(Debug)]
+pub struct FileStream {
+    file: std::fs::File,
+    name: String,
+    widths: Vec<u32>,
+    len: u64,
+    /// Byte offset of the line of operation `64·i`, then the file length.
+    marks: Vec<u64>,
+}
+
+impl FileStream {
+    /// Opens, checks and indexes a stream file (operands of the given bus widths).
+    pub fn open(path: &Path, widths: &[u32]) -> Result<Self, StreamError> {
+        use std::io::Read;
+        let name = path.display().to_string();
+        let io = |source| StreamError::Io { file: name.clone(), source };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut marks = Vec::new();
+        let (mut buf, mut piece) = (Vec::new(), vec![0u8; 1 << 20]);
+        let (mut base, mut line, mut len) = (0u64, 0usize, 0u64);
+        let mut scratch = Vec::new();
+        loop {
+            let got = file.read(&mut piece).map_err(io)?;
+            buf.extend_from_slice(&piece[..got]);
+            // Whole lines only, except at the end of the file.
+            let upto = if got == 0 { buf.len() } else { buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+            let text = &buf[..upto];
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            if upto > 0 {
+                let before = len;
+                len += parse_lines(text, line, &name, widths, &mut scratch, |at, n| {
+                    if (before + n) % MARK == 0 {
+                        marks.push(base + at as u64);
+                    }
+                    true
+                })?;
+                scratch.clear();
+                line += text.split(|&b| b == b'\n').count();
+                base += upto as u64;
+                buf.drain(..upto);
+            }
+            if got == 0 {
+                break;
+            }
+        }
+        marks.push(base);
+        let file = std::fs::File::open(path).map_err(io)?;
+        Ok(FileStream { file, name, widths: widths.to_vec(), len, marks })
+    }
+
+    /// Reads `len` bytes at `offset`.
+    fn read_at(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut buf, offset)?;
+        }
+        #[cfg(windows)]
+        {
+            let mut done = 0;
+            while done < len {
+                let n = std::os::windows::fs::FileExt::seek_read(&self.file, &mut buf[done..], offset + done as u64)?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                done += n;
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            use std::io::{Read, Seek};
+            let mut f = std::fs::File::open(&self.name)?;
+            f.seek(std::io::SeekFrom::Start(offset))?;
+            f.read_exact(&mut buf)?;
+        }
+        Ok(buf)
+    }
+}
+
+impl Stream for FileStream {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn operands(&self) -> usize {
+        self.widths.len()
+    }
+    fn fill(&self, first: u64, out: &mut [u128]) {
+        let k = self.widths.len();
+        if k == 0 || out.is_empty() {
+            return;
+        }
+        let n = (out.len() / k) as u64;
+        let (m0, m1) = ((first / MARK) as usize, (first + n).div_ceil(MARK) as usize);
+        let (from, to) = (self.marks[m0.min(self.marks.len() - 1)], self.marks[m1.min(self.marks.len() - 1)]);
+        let skip = first - m0 as u64 * MARK;
+        let mut values = Vec::with_capacity(out.len());
+        if let Ok(text) = self.read_at(from, (to - from) as usize) {
+            // Checked when the file was opened; a changed file leaves zeros.
+            let _ = parse_lines(&text, 0, &self.name, &self.widths, &mut values, |_, i| i < skip + n);
+        }
+        let start = (skip as usize * k).min(values.len());
+        let have = (values.len() - start).min(out.len());
+        out[..have].copy_from_slice(&values[start..start + have]);
+        out[have..].iter_mut().for_each(|v| *v = 0);
     }
 }
 
@@ -309,19 +467,36 @@ fn parse_number(f: &[u8], width: u32) -> Result<u128, String> {
     if digits.is_empty() {
         return Err(format!("`{}` is not a number", text()));
     }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some((c - b'0') as u32),
+        b'a'..=b'f' if radix == 16 => Some((c - b'a' + 10) as u32),
+        b'A'..=b'F' if radix == 16 => Some((c - b'A' + 10) as u32),
+        _ => None,
+    };
     let mut v: u128 = 0;
-    for &c in digits {
-        let d = match c {
-            b'0'..=b'9' => (c - b'0') as u32,
-            b'a'..=b'f' if radix == 16 => (c - b'a' + 10) as u32,
-            b'A'..=b'F' if radix == 16 => (c - b'A' + 10) as u32,
-            b'_' => continue,
-            _ => return Err(format!("`{}` is not a number", text())),
-        };
-        v = v
-            .checked_mul(radix as u128)
-            .and_then(|v| v.checked_add(d as u128))
-            .ok_or_else(|| format!("`{}` does not fit in 128 bits", text()))?;
+    if digits.len() <= if radix == 16 { 16 } else { 19 } {
+        // Fits in 64 bits (16 hex or 19 decimal digits): no overflow checks.
+        let mut x = 0u64;
+        for &c in digits {
+            match digit(c) {
+                Some(d) => x = x * radix as u64 + d as u64,
+                None if c == b'_' => continue,
+                None => return Err(format!("`{}` is not a number", text())),
+            }
+        }
+        v = x as u128;
+    } else {
+        for &c in digits {
+            let d = match digit(c) {
+                Some(d) => d,
+                None if c == b'_' => continue,
+                None => return Err(format!("`{}` is not a number", text())),
+            };
+            v = v
+                .checked_mul(radix as u128)
+                .and_then(|v| v.checked_add(d as u128))
+                .ok_or_else(|| format!("`{}` does not fit in 128 bits", text()))?;
+        }
     }
     let mask = if width >= 128 { u128::MAX } else { (1u128 << width) - 1 };
     if neg {
@@ -371,6 +546,54 @@ mod tests {
         assert_eq!(e, "f.txt:1: operand 2: `256` does not fit in 8 bits");
         let e = Recorded::parse(b"1 x\n", "f.txt", &[8, 8]).unwrap_err().to_string();
         assert_eq!(e, "f.txt:1: operand 2: `x` is not a number");
+    }
+
+    /// A file stream (read in 1 MiB pieces, 64-operation marks) gives the same
+    /// operations and the same errors as the whole file parsed in memory.
+    #[test]
+    fn file_stream_equals_recorded() {
+        let dir = std::env::temp_dir().join(format!("tosim-sim-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let widths = [20u32, 7, 100];
+        // ~70,000 lines, over 2 MiB: lines cross piece boundaries.
+        let mut text = String::from("# operands a b c\n\n");
+        for i in 0..70_000u64 {
+            let (a, b) = (splitmix64(i) % (1 << 20), splitmix64(i + 7) % 128);
+            let c = (splitmix64(i + 9) as u128) << 36 | splitmix64(i + 11) as u128;
+            match i % 5 {
+                0 => text += &format!("{a} {b} 0x{c:x}\n"),
+                1 => text += &format!("0x{a:X},{b},{c}\r\n"),
+                2 => text += &format!("  {a}\t-{}  {c}\n# comment\n", b.min(64)),
+                3 => text += &format!("{a} {b} {c}\n\n"),
+                _ => text += &format!("{a} {b} {c}"),
+            }
+            if i % 5 == 4 {
+                text += "\n";
+            }
+        }
+        let path = dir.join("ops.txt");
+        std::fs::write(&path, &text).unwrap();
+        let mem = Recorded::parse(text.as_bytes(), &path.display().to_string(), &widths).unwrap();
+        let file = FileStream::open(&path, &widths).unwrap();
+        assert_eq!((file.len(), file.operands()), (70_000, 3));
+        let mut all = vec![0u128; 70_000 * 3];
+        file.fill(0, &mut all);
+        assert_eq!(&all[..], mem.values());
+        for &(first, n) in &[(0u64, 1usize), (63, 65), (64, 64), (1000, 1), (69_999, 1), (12_345, 3000)] {
+            let mut a = vec![0u128; n * 3];
+            let mut b = vec![0u128; n * 3];
+            file.fill(first, &mut a);
+            mem.fill(first, &mut b);
+            assert_eq!(a, b, "operations {first}..+{n}");
+        }
+        // The same error, with the same line number, past the first piece.
+        let bad = text.clone() + "1 2\n";
+        std::fs::write(&path, &bad).unwrap();
+        let e1 = FileStream::open(&path, &widths).unwrap_err().to_string();
+        let e2 = Recorded::parse(bad.as_bytes(), &path.display().to_string(), &widths).unwrap_err().to_string();
+        assert_eq!(e1, e2);
+        assert!(e1.ends_with("2 operands, expected 3"), "{e1}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
