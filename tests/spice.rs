@@ -210,6 +210,11 @@ fn spice_energy_tracks_switching_tos() {
         let k = num(&sw["per_unit_fj"]);
         assert!((0.5..10.0).contains(&k), "{name}: {k} fJ per switching TO");
     }
+    // Switched capacitance counted by the RC glitch model, with the deck's
+    // drivers and loads, carries its energy per fF from one circuit to the
+    // other within the 12 % issue 8 asks for (0.4 % measured, docs/fidelity.md).
+    let t = num(&j["transfer_max"]["glitch_cap_rc_deck_ff"]);
+    assert!(t < 0.12, "transfer error of glitch_cap_rc_deck_ff {t}");
     // per_op.csv feeds `tosim fit`: switching TOs are more precise than the constant.
     let csv = dir.join("per_op.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
