@@ -259,8 +259,11 @@ fn cli_lists_every_unit() {
     let out = tosim(&["units", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let arr = v.as_array().unwrap();
+    // Integer units first, then one entry per float kind (marked `"float": true`).
+    let all = v.as_array().unwrap();
+    let arr: Vec<&serde_json::Value> = all.iter().filter(|u| u["float"] != true).collect();
     assert_eq!(arr.len(), registry().len());
+    assert_eq!(all.len() - arr.len(), tosim_float::FloatKind::ALL.len());
     assert!(arr.iter().any(|u| u["kind"] == "mul" && u["arch"] == "dadda" && u["max_width"] == 64));
     let out = tosim(&["units"]);
     let text = String::from_utf8_lossy(&out.stdout);

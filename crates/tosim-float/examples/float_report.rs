@@ -2,7 +2,8 @@
 //! counts), micro-program operation counts and static TOs, and micro-program
 //! accuracy against f64 over dense sweeps.
 //!
-//! `cargo run --release -p tosim-float --example float_report`
+//! `cargo run --release -p tosim-float --example float_report` (everything), or
+//! `… --example float_report -- gelu` (only the GELU accuracy section).
 
 use tosim_float::micro::{self, MicroProgram};
 use tosim_float::{generate, FloatKind, FloatSpec, Format};
@@ -122,7 +123,72 @@ fn operands(dist: u32, float: Option<Format>, int_width: u32, seed: u64) -> Vec<
         .collect()
 }
 
+/// erfc(a) in f64: 1 − (Maclaurin series of erf) for |a| < 3 (terms below
+/// e^9 ≈ 8·10³, so about 12 correct digits of erf, and erfc(3) ≈ 2·10⁻⁵ keeps
+/// 7), the continued fraction (Abramowitz & Stegun 7.1.14, 80 terms evaluated
+/// backwards) for a ≥ 3, and 2 − erfc(−a) for a ≤ −3.
+fn erfc(a: f64) -> f64 {
+    if a <= -3.0 {
+        return 2.0 - erfc(-a);
+    }
+    if a < 3.0 {
+        let (mut term, mut sum, mut n) = (a, a, 0.0);
+        while term.abs() > 1e-18 * sum.abs() {
+            n += 1.0;
+            term *= -a * a / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        return 1.0 - sum * 2.0 / std::f64::consts::PI.sqrt();
+    }
+    let mut t = a;
+    for k in (1..=80).rev() {
+        t = a + (k as f64 / 2.0) / t;
+    }
+    (-a * a).exp() / (std::f64::consts::PI.sqrt() * t)
+}
+
+/// GELU with erf (Hendrycks & Gimpel's definition): ½x·erfc(−x/√2).
+fn gelu_erf(x: f64) -> f64 {
+    0.5 * x * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// Accuracy of the GELU micro-program against the tanh approximation it
+/// implements and against the erf definition, and the gap between the two.
+fn gelu_section() {
+    println!("\n## GELU accuracy (gate-level run = reference on every point)\n");
+    println!(
+        "| program | points | domain | max ulp vs tanh form | at x | max abs vs tanh form | max abs vs erf GELU |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|");
+    for &f in Format::ALL {
+        let p = micro::gelu(f);
+        for d in [(-1e30, 1e30), (-8.0, 8.0), (-3.0, 8.0)] {
+            let (u, a, at, n) = accuracy(&p, micro::gelu_tanh_f64, d);
+            let (_, e, _, _) = accuracy(&p, gelu_erf, d);
+            println!(
+                "| {} | {} | [{:.1e}, {:.1e}] | {:.2} | {:.4e} | {:.3e} | {:.3e} |",
+                p.name, n, d.0, d.1, u, at, a, e
+            );
+        }
+    }
+    // The approximation itself: tanh form − erf form on a grid of 2^20 + 1 points on [−8, 8].
+    let (mut worst, mut at) = (0f64, 0f64);
+    for i in 0..=1u32 << 20 {
+        let x = -8.0 + 16.0 * i as f64 / (1u32 << 20) as f64;
+        let d = (micro::gelu_tanh_f64(x) - gelu_erf(x)).abs();
+        if d > worst {
+            worst = d;
+            at = x;
+        }
+    }
+    println!("\ntanh-form GELU − erf GELU in f64 on [−8, 8] (2^20 + 1 points): max {worst:.3e} at x = {at:.4}");
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("gelu") {
+        gelu_section();
+        return;
+    }
     let lib = Library::textbook().expect("textbook library");
     println!("## Switching TOs per operation (textbook cells, zero delay, 20,000 operations)\n");
     println!("| unit | transistors | uniform bits | N(0,1) operands | activation × weight |");
@@ -298,4 +364,5 @@ fn main() {
         }
         println!("| {} | {:.2} | {:.4} | {:.3e} |", p.name, worst, at, worst / 16384.0);
     }
+    gelu_section();
 }

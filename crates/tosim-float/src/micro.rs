@@ -552,10 +552,12 @@ pub fn gelu_constants() -> (f64, f64) {
     (2.0 * k, 2.0 * 0.044715 * k)
 }
 
-/// The tanh-approximation GELU in `f64` (the function [`gelu`] approximates).
+/// The tanh-approximation GELU in `f64` (the function [`gelu`] approximates),
+/// as `x / (1 + e^−2u)`: the same value as ½x(1 + tanh u) without its
+/// cancellation for negative x (which leaves 0 below x ≈ −7 even in `f64`).
 pub fn gelu_tanh_f64(x: f64) -> f64 {
     let u = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x);
-    0.5 * x * (1.0 + u.tanh())
+    x / (1.0 + (-2.0 * u).exp())
 }
 
 /// [`gelu`] for binary32 as plain Rust `f32` code: the same operations in the
