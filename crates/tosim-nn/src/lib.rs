@@ -68,6 +68,6 @@ pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network}
 pub use npy::{read_npy, NpyArray, NpyData};
 pub use onnx::{load_onnx, parse_onnx};
 pub use profile::{FloatUnits, FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
-pub use quant::{act_saturation, IntFormat, Leaky, QDense, QLayer, QOutput, QuantNet, Requant};
+pub use quant::{act_saturation, IntFormat, Leaky, QBatchNorm, QDense, QLayer, QOutput, QuantNet, Requant};
 pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Totals, UnitReport};
 pub use shard::{merge_reports, run_range, Shard, ShardError};

@@ -46,7 +46,19 @@
 //!   (max-subtract, exp, sum, divide; b − 2 output fraction bits) maps the
 //!   layer's values to the next layer's input or to the network's outputs.
 //! - **Batch normalisation** right after a dense layer is folded into its weights
-//!   and bias before quantisation.
+//!   and bias before quantisation ([`QuantNet::new`]), or, with
+//!   [`QuantNet::with_batchnorm`], **unfolded**: computed per neuron o and
+//!   sample on the accumulator ([`QBatchNorm`]): `d = acc − μ_o` (A-bit
+//!   subtractor; `μ_o = round(μ/s_a)`), `s = ⌊√V_o⌋` on a 24-bit square root
+//!   (`V_o = round((σ²+ε)·4^e_o) ∈ [2^46, 2^48)`, a constant operand: the root
+//!   is recomputed every sample, as an element without a register for it
+//!   would), `q = trunc(d·2^h / s)` on a 64-bit signed divider (h = 64 − A, so
+//!   the dividend fills it), `t = ⌊(⌊q·G_o / 2^(k_o−1)⌋ + 1) / 2⌋` (signed
+//!   42-bit multiplier, rounding adder; `G_o / 2^k_o ≈ γ·s_a·2^(e_o−h) / s_b`),
+//!   `y = t + round(β/s_b)` (A-bit adder). The output scale `s_b` is the
+//!   static worst case `max_o (|γ|/√(σ²+ε)·(bound_o·s_a + |μ|) + |β|) / 2^(A−3)`,
+//!   and a static bound proves `|y| < 2^(A−2)`; ReLU, requantisation (with
+//!   `s_b` for `s_w·s_x`) and the rest follow as above.
 //! - **The last dense layer** is not requantised unless a sigmoid, tanh or
 //!   softmax follows: its accumulators (after the bias) are the logits, and the
 //!   class is their arg-max (first maximum). With a final softmax, the class is
@@ -203,6 +215,63 @@ pub struct QLayer {
     /// A softmax over the layer's values follows (after `act`, if any): a
     /// fixed-point micro-program per layer (output with b − 2 fraction bits).
     pub softmax: Option<FixedProgram>,
+    /// Unfolded batch normalisation right after the bias (`None` when there is
+    /// none or it is folded into the weights).
+    pub batchnorm: Option<QBatchNorm>,
+}
+
+/// Unfolded batch normalisation in integers, per neuron o (see the module
+/// documentation): `d = acc − μ_o`, `s = ⌊√V_o⌋`, `q = trunc((d·2^h) / s)`,
+/// `t = ⌊(⌊q·G_o / 2^(k_o−1)⌋ + 1) / 2⌋`, `y = t + β_o`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QBatchNorm {
+    /// μ_o in accumulator units.
+    pub mean: Vec<i64>,
+    /// V_o = round((σ²_o + ε)·4^(e_o)) in `[2^46, 2^48)`: the square root's 48-bit radicand.
+    pub radicand: Vec<u64>,
+    /// h = 64 − A: `d·2^h` fills the 64-bit signed divider.
+    pub shift: u32,
+    /// G_o: signed gain (γ and the scales) for the [`QBatchNorm::mul_bits`]-bit multiplier.
+    pub gain: Vec<i64>,
+    /// k_o ≥ 1.
+    pub gain_shift: Vec<u32>,
+    /// β_o in output units.
+    pub offset: Vec<i64>,
+    /// Real value of one output step (the accumulator scale of what follows).
+    pub output_scale: f64,
+    /// Width of the gain multiplier (signed).
+    pub mul_bits: u32,
+}
+
+impl QBatchNorm {
+    /// Width of the signed divider.
+    pub const DIV_BITS: u32 = 64;
+    /// Width of the square root `s = ⌊√V⌋ ∈ [2^23, 2^24)`: 24 bits of the
+    /// root, and `q = d·2^h / s` keeps `log2|d| + h − 24` bits (at least 21
+    /// for int8 and 22 for int16 when |d| ≥ 2^13 and 2^30, typical sizes).
+    pub const ROOT_BITS: u32 = 24;
+
+    /// The batch-normalised value of neuron `o`'s A-bit accumulator.
+    pub fn apply(&self, o: usize, acc: i64, acc_bits: u32) -> i64 {
+        let d = wrap(acc - self.mean[o], acc_bits);
+        let s = isqrt_u64(self.radicand[o]);
+        let q = (i128::from(d) << self.shift) / i128::from(s);
+        let u = (q * i128::from(self.gain[o])) >> (self.gain_shift[o] - 1);
+        let t = ((u + 1) >> 1) as i64;
+        wrap(t + self.offset[o], acc_bits)
+    }
+}
+
+/// `⌊√a⌋`.
+pub(crate) fn isqrt_u64(a: u64) -> u64 {
+    let mut x = (a as f64).sqrt() as u64;
+    while x.checked_mul(x).is_none_or(|v| v > a) {
+        x -= 1;
+    }
+    while (x + 1).checked_mul(x + 1).is_some_and(|v| v <= a) {
+        x += 1;
+    }
+    x
 }
 
 impl QLayer {
@@ -308,6 +377,8 @@ struct Group {
     leaky: Option<f32>,
     /// Sigmoid or tanh.
     act: Option<FixedFn>,
+    /// Unfolded batch normalisation.
+    bn: Option<crate::model::BatchNorm>,
     /// A softmax follows.
     softmax: bool,
     /// Index into the float layers of the group's last layer.
@@ -324,8 +395,15 @@ impl QuantNet {
     /// network's input width each) from which the input and activation scales are
     /// taken.
     pub fn new(net: &Network, format: IntFormat, calib: &[f32]) -> Result<Self> {
+        QuantNet::with_batchnorm(net, format, calib, false)
+    }
+
+    /// Like [`QuantNet::new`]; with `unfold_batchnorm`, batch normalisation is
+    /// not folded into the weights but computed per neuron and sample
+    /// ([`QBatchNorm`]: subtract, square root, divide, scale, shift).
+    pub fn with_batchnorm(net: &Network, format: IntFormat, calib: &[f32], unfold_batchnorm: bool) -> Result<Self> {
         let q = format.qmax();
-        let groups = group(net)?;
+        let groups = group(net, unfold_batchnorm)?;
         let width = net.input_width();
         let samples = calib.len().checked_div(width).unwrap_or(0);
         // Calibration: max |value| of the input and of every float layer's output.
@@ -360,6 +438,21 @@ impl QuantNet {
                     });
                 }
             }
+            let accb: Vec<i128> = (0..d.outputs)
+                .map(|o| {
+                    let s: i128 = weights[o * d.inputs..(o + 1) * d.inputs].iter().map(|&w| i128::from(w.abs())).sum();
+                    s * i128::from(q) + i128::from(bias[o].abs())
+                })
+                .collect();
+            let batchnorm = match &g.bn {
+                Some(b) => Some(unfold_bn(b, &accb, acc_scale, format.acc_bits(), format.mult_bits(), &g.name)?),
+                None => None,
+            };
+            // After an unfolded batch norm, its outputs are what the rest sees.
+            let (acc_scale, accb) = match &batchnorm {
+                Some(bn) => (bn.output_scale, bn_bounds(bn, &accb)),
+                None => (acc_scale, accb),
+            };
             let requant = if gi + 1 < ng || g.act.is_some() || g.softmax {
                 let os = match g.act {
                     // The micro-program's input scale: the calibrated range, at
@@ -369,15 +462,9 @@ impl QuantNet {
                 };
                 let (m, k) = multiplier(acc_scale / os, format.mult_bits(), &g.name)?;
                 in_scale = os;
-                // |r| ≤ max over neurons of Σ|w|·Q + |b|, so |t| ≤ ⌈bound·m / 2^k⌉ + 1.
-                let bound: i128 = (0..d.outputs)
-                    .map(|o| {
-                        let s: i128 =
-                            weights[o * d.inputs..(o + 1) * d.inputs].iter().map(|&w| i128::from(w.abs())).sum();
-                        s * i128::from(q) + i128::from(bias[o].abs())
-                    })
-                    .max()
-                    .unwrap_or(0);
+                // |r| ≤ max over neurons of Σ|w|·Q + |b| (or the batch norm's
+                // bound), so |t| ≤ ⌈bound·m / 2^k⌉ + 1.
+                let bound: i128 = accb.iter().copied().max().unwrap_or(0);
                 let tmax = ((bound * i128::from(m)) >> k) + 1;
                 let mut w = format.bits() + 1;
                 while (1i128 << (w - 1)) <= tmax {
@@ -439,6 +526,7 @@ impl QuantNet {
                 relu: g.relu,
                 act,
                 softmax,
+                batchnorm,
             });
         }
         Ok(QuantNet { format, input_scale, layers, classes: net.classes.clone() })
@@ -465,6 +553,9 @@ impl QuantNet {
                         acc = wrap(acc + w * xi, a);
                     }
                     acc = wrap(acc + d.bias[o], a);
+                    if let Some(bn) = &l.batchnorm {
+                        acc = bn.apply(o, acc, a);
+                    }
                     let r = match (&l.leaky, l.relu) {
                         (Some(lk), _) => lk.apply(acc),
                         (None, true) => acc.max(0),
@@ -507,6 +598,88 @@ impl QuantNet {
     }
 }
 
+/// The integer constants of an unfolded batch norm after a dense layer whose
+/// accumulators (scale `acc_scale`) are bounded by `accb` per neuron.
+fn unfold_bn(
+    b: &crate::model::BatchNorm,
+    accb: &[i128],
+    acc_scale: f64,
+    a: u32,
+    c: u32,
+    layer: &str,
+) -> Result<QBatchNorm> {
+    let err = |what: String| NnError::Quantise { layer: layer.to_string(), what };
+    let dbits = QBatchNorm::DIV_BITS;
+    let h = dbits - a;
+    let n = accb.len();
+    let mut mean = Vec::with_capacity(n);
+    let mut radicand = Vec::with_capacity(n);
+    let mut exps = Vec::with_capacity(n);
+    let mut ymax_real = 0f64;
+    for o in 0..n {
+        let mu = (f64::from(b.mean[o]) / acc_scale).round();
+        if !(mu.abs() < 2f64.powi(a as i32 - 2)) || accb[o] + mu.abs() as i128 >= 1i128 << (a - 1) {
+            return Err(err(format!(
+                "neuron {o}: the batch-norm mean {} overflows the {a}-bit accumulator",
+                b.mean[o]
+            )));
+        }
+        let v = f64::from(b.var[o]) + f64::from(b.epsilon);
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(err(format!("neuron {o}: batch-norm variance + epsilon = {v} is not positive")));
+        }
+        // V = round(v·4^e) in [2^(2R−2), 2^(2R)), R = ROOT_BITS.
+        let r2 = 2 * QBatchNorm::ROOT_BITS as i32;
+        let mut e = ((f64::from(r2 - 2) - v.log2()) / 2.0).floor() as i32;
+        let rad = |e: i32| (v * 4f64.powi(e)).round();
+        while rad(e) >= 2f64.powi(r2) {
+            e -= 1;
+        }
+        while rad(e) < 2f64.powi(r2 - 2) {
+            e += 1;
+        }
+        mean.push(mu as i64);
+        radicand.push(rad(e) as u64);
+        exps.push(e);
+        let g = f64::from(b.scale[o]).abs() / v.sqrt();
+        ymax_real = ymax_real.max(g * (accb[o] as f64 + mu.abs()) * acc_scale + f64::from(b.shift[o]).abs());
+    }
+    // Every output within 2^(A−3) steps (a factor 2 of margin for the roundings).
+    let output_scale = if ymax_real > 0.0 { ymax_real / 2f64.powi(a as i32 - 3) } else { 1.0 };
+    let mut gain = Vec::with_capacity(n);
+    let mut gain_shift = Vec::with_capacity(n);
+    let mut offset = Vec::with_capacity(n);
+    for o in 0..n {
+        // y = q·G/2^k with q·s_a·2^(e−h) the normalised value.
+        let f = f64::from(b.scale[o]) * acc_scale * 2f64.powi(exps[o] - h as i32) / output_scale;
+        let (m, k) = if f == 0.0 { (0, 1) } else { multiplier(f.abs(), c, layer)? };
+        gain.push(if f < 0.0 { -m } else { m });
+        gain_shift.push(k);
+        offset.push((f64::from(b.shift[o]) / output_scale).round() as i64);
+    }
+    // |q| ≤ 2^63 / 2^(R−1) = 2^(65−R), signed: 66 − R bits; G: c bits.
+    let mul_bits = (dbits + 2 - QBatchNorm::ROOT_BITS).max(c);
+    let bn = QBatchNorm { mean, radicand, shift: h, gain, gain_shift, offset, output_scale, mul_bits };
+    for (o, y) in bn_bounds(&bn, accb).iter().enumerate() {
+        if *y >= 1i128 << (a - 2) {
+            return Err(err(format!("neuron {o}: the unfolded batch norm could overflow the {a}-bit accumulator")));
+        }
+    }
+    Ok(bn)
+}
+
+/// Static bound of |y| per neuron of an unfolded batch norm, from the accumulator bounds.
+fn bn_bounds(bn: &QBatchNorm, accb: &[i128]) -> Vec<i128> {
+    accb.iter()
+        .enumerate()
+        .map(|(o, &ab)| {
+            let dmax = ab + i128::from(bn.mean[o].abs());
+            let qmax = (dmax << bn.shift) / i128::from(isqrt_u64(bn.radicand[o])) + 1;
+            ((qmax * i128::from(bn.gain[o].abs())) >> bn.gain_shift[o]) + 2 + i128::from(bn.offset[o].abs())
+        })
+        .collect()
+}
+
 /// `v` as a `bits`-bit two's-complement value (sign-extended back to i128).
 pub(crate) fn wrap128(v: i128, bits: u32) -> i128 {
     let sh = 128 - bits;
@@ -520,7 +693,7 @@ pub(crate) fn wrap(v: i64, bits: u32) -> i64 {
 }
 
 /// Splits the float layers into dense groups: `Dense [BatchNorm] [Relu] [Softmax, last only]`.
-fn group(net: &Network) -> Result<Vec<Group>> {
+fn group(net: &Network, unfold: bool) -> Result<Vec<Group>> {
     let mut groups: Vec<Group> = Vec::new();
     for (i, l) in net.layers.iter().enumerate() {
         let err = |what: String| NnError::Quantise { layer: l.name.clone(), what };
@@ -532,6 +705,7 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                 relu: false,
                 leaky: None,
                 act: None,
+                bn: None,
                 softmax: false,
                 last: i,
                 pre_act: i,
@@ -543,6 +717,17 @@ fn group(net: &Network) -> Result<Vec<Group>> {
                 };
                 let plain = !g.relu && g.leaky.is_none() && g.act.is_none() && !g.softmax;
                 match kind {
+                    LayerKind::BatchNorm(b) if plain && g.last + 1 == i && g.folded.is_empty() && unfold => {
+                        if b.channels != g.dense.outputs || b.per_channel != 1 {
+                            return Err(err(format!(
+                                "batch normalisation over {} channels of {} after a dense layer of {} outputs",
+                                b.channels, b.per_channel, g.dense.outputs
+                            )));
+                        }
+                        g.bn = Some(b.clone());
+                        g.pre_act = i;
+                        g.pre_out = i;
+                    }
                     LayerKind::BatchNorm(b) if plain && g.last + 1 == i && g.folded.is_empty() => {
                         // Fold: W' = W·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β.
                         for o in 0..g.dense.outputs {
