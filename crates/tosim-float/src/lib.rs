@@ -512,11 +512,6 @@ pub fn generate(spec: &FloatSpec) -> Result<Netlist, FloatError> {
     c.finish()
 }
 
-fn sext(x: u128, w: u32) -> i64 {
-    let s = 64 - w;
-    ((x as u64) << s) as i64 >> s
-}
-
 /// `v` rounded to `f.mbits() + 1` significant bits, nearest even, in integer
 /// arithmetic (exactly representable afterwards, so a further conversion
 /// does not round again).
@@ -601,7 +596,7 @@ pub fn reference(spec: &FloatSpec, inputs: &[u128]) -> Result<Vec<u128>, FloatEr
             vec![r]
         }
         FloatKind::IntToFloat => {
-            let v = sext(x[0], spec.int_width);
+            let v = tosim_units::sext(x[0], spec.int_width) as i64;
             vec![if f == Format::Binary32 { (v as f32).to_bits() as u128 } else { f.round(round_int(v, f) as f64) }]
         }
         FloatKind::FloatToInt => {

@@ -36,7 +36,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use tosim_units::{Arch, Kind, UnitSpec};
+use tosim_units::{mask, sext, Arch, Kind, UnitSpec};
 
 use crate::{generate, reference, Batch, FloatError, FloatKind, FloatSpec, Format};
 
@@ -139,19 +139,6 @@ pub struct MicroProgram {
     pub steps: Vec<Step>,
     /// Number of registers.
     pub regs: usize,
-}
-
-fn mask(w: u32) -> u128 {
-    if w >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << w) - 1
-    }
-}
-
-fn sext(x: u128, w: u32) -> i128 {
-    let s = 128 - w;
-    ((x << s) as i128) >> s
 }
 
 impl MicroOp {

@@ -530,7 +530,8 @@ pub fn port_widths(spec: &UnitSpec) -> (Vec<u32>, Vec<u32>) {
     }
 }
 
-fn mask(w: u32) -> u128 {
+/// The low `w` bits set (all 128 for `w` ≥ 128).
+pub fn mask(w: u32) -> u128 {
     if w >= 128 {
         u128::MAX
     } else {
@@ -538,8 +539,8 @@ fn mask(w: u32) -> u128 {
     }
 }
 
-/// Sign-extends the low `w` bits of `x`.
-fn sext(x: u128, w: u32) -> i128 {
+/// Sign-extends the low `w` bits of `x` (1 ≤ `w` ≤ 128).
+pub fn sext(x: u128, w: u32) -> i128 {
     let s = 128 - w;
     ((x << s) as i128) >> s
 }
