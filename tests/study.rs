@@ -119,3 +119,41 @@ fn activity_study_facts_and_agreement() {
     let svg = std::fs::read_to_string(dir.join("activity-hamming-add8.svg")).unwrap();
     assert_eq!(svg.matches("<polyline").count(), 4);
 }
+
+/// Runs tosim and returns (success, stderr).
+fn tosim_status(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tosim")).args(args).output().expect("run tosim");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn plot_cli_draws_every_row() {
+    let dir = support::scratch("plot_cli");
+    let csv = dir.join("t.csv");
+    // Three rows in two groups: a = (1,2), (3,5); b = (2,4).
+    std::fs::write(&csv, "x,y,g\n1,2,a\n2,4,b\n3,5,a\n").unwrap();
+    let c = csv.to_str().unwrap();
+    let svg = |kind: &str, extra: &[&str]| {
+        let out = dir.join(format!("{kind}.svg"));
+        let mut args = vec!["plot", c, "--kind", kind, "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (ok, err) = tosim_status(&args);
+        assert!(ok, "tosim plot --kind {kind}: {err}");
+        std::fs::read_to_string(out).unwrap()
+    };
+    // Scatter: one dot per row plus one legend dot per group.
+    let s = svg("scatter", &["--x", "x", "--y", "y", "--group", "g"]);
+    assert_eq!(s.matches("<circle").count(), 3 + 2);
+    assert!(s.contains(">a</text>") && s.contains(">b</text>"));
+    // Line: one polyline per group.
+    assert_eq!(svg("line", &["--x", "x", "--y", "y", "--group", "g"]).matches("<polyline").count(), 2);
+    // Histogram: one outline per group; box: one box per group (plus the frame).
+    assert_eq!(svg("hist", &["--x", "y", "--group", "g"]).matches("<polygon").count(), 2);
+    assert_eq!(svg("box", &["--y", "y", "--group", "g"]).matches("<rect x=").count(), 2 + 1);
+    // Errors name the file and what is wrong.
+    let out = dir.join("bad.svg");
+    let (ok, err) = tosim_status(&["plot", c, "--x", "nope", "--y", "y", "-o", out.to_str().unwrap()]);
+    assert!(!ok && err.contains("no column `nope` (columns: x, y, g)"), "{err}");
+    let (ok, err) = tosim_status(&["plot", c, "--kind", "pie", "--x", "x", "-o", out.to_str().unwrap()]);
+    assert!(!ok && err.contains("--kind pie"), "{err}");
+}

@@ -5,7 +5,8 @@
 //! switching TOs are related to what changed at the inputs:
 //!
 //! - `uniform`: uniform random operands, exactly the stream of
-//!   `tosim unit sim --stream random --count N --seed S` (all input buses);
+//!   `tosim unit sim --stream random --count N --seed S` (all input buses;
+//!   float units: uniform bit patterns without NaNs);
 //! - `flips`: segments in which every operation flips exactly k random bits
 //!   of the two data operands of the previous operation (k = 0 … all bits);
 //! - `sigma`: Gaussian operands, round(σ·z), for σ = 2^j;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
+use tosim_float::cost::FloatDist;
 use tosim_float::{FloatKind, FloatSpec, Format};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
@@ -358,11 +360,18 @@ struct UnitResult {
 
 fn study_unit(u: &Unit, ops: u64, seed: u64, data: Option<&Path>) -> Result<UnitResult> {
     let k = u.widths.len();
-    // Uniform: the very stream `tosim unit sim --stream random` feeds.
-    let g = Generated::uniform(&u.widths, ops, seed);
-    let counts = simulate_stream(u, &g);
-    let mut vals = vec![0u128; ops as usize * k];
-    g.fill(0, &mut vals);
+    // Uniform: the very stream `tosim unit sim --stream random` feeds (for
+    // float units: uniform bit patterns without NaNs, tosim-float's FloatDist::Uniform).
+    let vals: Vec<u128> = match u.num {
+        Num::Int { .. } => {
+            let g = Generated::uniform(&u.widths, ops, seed);
+            let mut v = vec![0u128; ops as usize * k];
+            g.fill(0, &mut v);
+            v
+        }
+        Num::F32 => FloatDist::Uniform.operands(Format::Binary32, k, ops as usize, seed).concat(),
+    };
+    let counts = simulate(u, vals.clone());
     let hd = hamming(&vals, k);
     if let Some(dir) = data {
         let path = dir.join(format!("{}.csv", u.name.replace([' ', '+'], "-")));
