@@ -239,3 +239,22 @@ fn net_command_runs_float_formats_and_shards() {
     let out = tosim(&["net", "--format", "fp8"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("fp16"));
 }
+
+/// The profile's `[float]` table picks the units' inner architectures; the
+/// arithmetic (and so the agreement) does not change, the unit designs do.
+#[test]
+fn float_profile_table_selects_architectures() {
+    let text = format!("{}\n[float]\nmultiply = \"booth\"\nadder = \"brent-kung\"\n", tosim_nn::DEFAULT_PROFILE);
+    let profile = Profile::parse(&text, Path::new("p.toml"), None).unwrap();
+    assert_eq!(profile.float.multiply, tosim_units::Arch::Booth);
+    let (net, data) = digits();
+    let fnet = FloatNet::new(&net, Format::Bfloat16, BatchNormMode::Unfold).unwrap();
+    let xs: Vec<Vec<u32>> = (0..2).map(|i| fnet.encode_input(data.sample(i))).collect();
+    let g = FloatGateNet::new(fnet, profile).unwrap();
+    assert_eq!(g.units[0].name, "fmul_bfloat16_booth_brent_kung");
+    let run = g.run(&xs, &|_, _, _| {}).unwrap();
+    assert!(run.op_disagreements.iter().all(|&d| d == 0));
+    let text = format!("{}\n[float]\nroot = \"dadda\"\n", tosim_nn::DEFAULT_PROFILE);
+    let e = Profile::parse(&text, Path::new("p.toml"), None).unwrap_err().to_string();
+    assert!(e.contains("float.root") && e.contains("dadda"), "{e}");
+}

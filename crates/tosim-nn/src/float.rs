@@ -229,6 +229,12 @@ impl Sink for NoSink {
     fn op(&mut self, _: usize, _: u8, _: &[u128], _: u128) {}
 }
 
+/// Multiply-accumulates per batch of samples (see [`FloatGateNet::run`]).
+const BATCH_MACS: usize = 1 << 18;
+/// Engine chunks per thread, and the smallest chunk (operations).
+const CHUNKS_PER_THREAD: u64 = 4;
+const MIN_CHUNK: u64 = 16 * 1024;
+
 /// The report primitives, by index.
 const PRIMS: [Primitive; 6] =
     [Primitive::Multiply, Primitive::Add, Primitive::Compare, Primitive::Divide, Primitive::Sqrt, Primitive::Exp];
@@ -841,7 +847,7 @@ impl FloatGateNet {
             };
             // Samples per batch: about 2^18 multiply-accumulates (bounds the
             // memory of the operand streams; the counts do not depend on it).
-            let batch = ((1usize << 18) / (l.inputs * n).max(1)).max(1);
+            let batch = ((BATCH_MACS) / (l.inputs * n).max(1)).max(1);
             let mut b0 = 0;
             while b0 < samples {
                 let b1 = (b0 + batch).min(samples);
@@ -925,11 +931,20 @@ impl FloatGateNet {
             }
             let stream = LayerStream { k, segs: &segs, starts: &starts, carry: &acc.carry, unit: ui };
             // Chunks of at least 16 blocks, about four per thread.
-            let chunk = (total / (4 * threads)).clamp(16 * 1024, 1 << 16);
-            let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk, ..Options::default() };
+            let chunk = (total / (CHUNKS_PER_THREAD * threads)).clamp(MIN_CHUNK, 1 << 18);
+            let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk };
             let act = run_zero_delay(&u.program, &stream, &opts);
             let per_op = act.per_op.unwrap_or_default();
-            let out: Vec<u128> = act.outputs.map(|o| o.bus(0).collect()).unwrap_or_default();
+            // The first output bus of every operation (units with one output
+            // bus: the values as they are).
+            let outputs = act.outputs.unwrap_or_default();
+            let bus0: Vec<u128>;
+            let out: &[u128] = if outputs.buses() == 1 {
+                outputs.values()
+            } else {
+                bus0 = outputs.bus(0).collect();
+                &bus0
+            };
             let tr = u.transistors();
             for (&(o, _), &st) in segs.iter().zip(&starts) {
                 let t = &recs[o].units[ui];
