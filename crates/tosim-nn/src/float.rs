@@ -695,6 +695,9 @@ pub struct FloatGateNet {
     pub profile: Profile,
     /// The units, in [`FloatNet::unit_ops`] order.
     pub units: Vec<FloatUnit>,
+    /// Multiply-accumulates per batch of samples (memory bound of a run;
+    /// the counts do not depend on it).
+    pub batch_macs: usize,
 }
 
 /// Why [`FloatGateNet::run_range`] failed.
@@ -819,7 +822,13 @@ impl FloatGateNet {
                 what: "an input port wider than 32 bits".into(),
             }));
         }
-        Ok(FloatGateNet { net, profile, units })
+        Ok(FloatGateNet { net, profile, units, batch_macs: BATCH_MACS })
+    }
+
+    /// The same with another batch size (see [`FloatGateNet::batch_macs`]).
+    pub fn with_batch_macs(mut self, macs: usize) -> Self {
+        self.batch_macs = macs;
+        self
     }
 
     /// The simulation mode (zero-delay only for float networks).
@@ -847,7 +856,7 @@ impl FloatGateNet {
             };
             // Samples per batch: about 2^18 multiply-accumulates (bounds the
             // memory of the operand streams; the counts do not depend on it).
-            let batch = ((BATCH_MACS) / (l.inputs * n).max(1)).max(1);
+            let batch = (self.batch_macs / (l.inputs * n).max(1)).max(1);
             let mut b0 = 0;
             while b0 < samples {
                 let b1 = (b0 + batch).min(samples);
@@ -1277,13 +1286,17 @@ mod tests {
         let data = DataSet::load(&net, &m.join("digits_test_x.npy"), None).unwrap();
         for f in formats() {
             let fnet = FloatNet::new(&net, f, BatchNormMode::Unfold).unwrap();
-            let x: Vec<Vec<u32>> = (0..2).map(|i| fnet.encode_input(data.sample(i))).collect();
+            let x: Vec<Vec<u32>> = (0..3).map(|i| fnet.encode_input(data.sample(i))).collect();
             let t = std::time::Instant::now();
             let g = FloatGateNet::new(fnet, Profile::default_profile().unwrap()).unwrap();
             let t1 = t.elapsed();
             let run = g.run(&x, &|_, _, _| {}).unwrap();
             eprintln!("{f}: build {t1:?}, run {:?}", t.elapsed() - t1);
             assert!(run.op_disagreements.iter().all(|&d| d == 0), "{f}: {:?}", run.op_disagreements);
+            // One sample per batch (each element's last operation carried
+            // across batches) counts exactly what one batch counts.
+            let g1 = FloatGateNet { batch_macs: 1, ..FloatGateNet::new(g.net.clone(), g.profile.clone()).unwrap() };
+            assert_eq!(g1.run(&x, &|_, _, _| {}).unwrap(), run, "{f}: batches");
             for (s, xs) in x.iter().enumerate() {
                 let want = g.net.infer(xs).unwrap();
                 for (l, lr) in run.layers.iter().enumerate() {

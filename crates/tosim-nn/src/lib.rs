@@ -17,6 +17,10 @@
 //!   with the real operands sample after sample, and counts switching
 //!   transistors; the outputs come from the units. [`NetReport::build`] sums
 //!   the counts and checks them against the reference (agreement).
+//! - In fp32, fp16 and bf16, [`FloatNet::new`] maps the network onto IEEE-754
+//!   arithmetic ([`FloatNet::infer`] is its reference) and [`FloatGateNet`]
+//!   runs it on the gate-level float units of tosim-float, with sigmoid, tanh
+//!   and softmax as micro-programs and batch normalisation unfolded or folded.
 //!
 //! ```
 //! use std::path::Path;
