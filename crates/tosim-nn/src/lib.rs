@@ -66,7 +66,6 @@ pub use float::{
     float_format_name, parse_float_format, BatchNormMode, FloatGateNet, FloatLayer, FloatNet, FloatOutput, FloatPost,
     FloatRangeError, FloatRun, FloatUnit,
 };
-pub use tosim_float::Format;
 pub use gate::{Counts, GateNet, HwUnit, LayerRun, LayerUnits, MicroUnits, Mode, NeuronRun, Primitive};
 pub use model::{argmax, Activation, BatchNorm, Dense, Layer, LayerKind, Network};
 pub use npy::{read_npy, NpyArray, NpyData};
@@ -75,3 +74,4 @@ pub use profile::{FloatUnits, FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
 pub use quant::{act_saturation, IntFormat, Leaky, QBatchNorm, QDense, QLayer, QOutput, QuantNet, Requant};
 pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Totals, UnitReport};
 pub use shard::{merge_reports, run_range, Shard, ShardError};
+pub use tosim_float::Format;
