@@ -756,6 +756,53 @@ mod tests {
         }
     }
 
+    /// Fixed-point network formats (every scale 2^−n): gate level agrees with
+    /// the reference with sigmoid, tanh, softmax and unfolded batch norm, and
+    /// the q4.12 outputs track the float network.
+    #[test]
+    fn fixed_point_formats_agree() {
+        use crate::parse_onnx;
+        use crate::testing::{random_mlp_onnx, uniform};
+        let x = uniform(3, 10 * 6);
+        for (act, last, bn) in [("Sigmoid", "Softmax", true), ("Tanh", "", false), ("Relu", "Sigmoid", true)] {
+            let bytes = random_mlp_onnx(13, &[6, 5, 4, 3], 1.0, act, bn, last);
+            let net = parse_onnx(&bytes, std::path::Path::new("q.onnx")).unwrap();
+            for name in ["q4.4", "q2.6", "q8.8", "q4.12", "q1.15"] {
+                let fmt = IntFormat::parse(name).unwrap();
+                assert_eq!(fmt.name(), name);
+                let q = QuantNet::with_batchnorm(&net, fmt, &x, bn).unwrap();
+                assert_eq!(q.input_scale, 2f64.powi(-(fmt.frac().unwrap() as i32)));
+                let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
+                let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
+                let runs = g.run(&xq, &|_, _, _| {});
+                let mut worst = 0f64;
+                for (s, xs) in xq.iter().enumerate() {
+                    let want = q.infer(xs);
+                    for (l, run) in runs.iter().enumerate() {
+                        assert_eq!(run.sample_outputs(s), want.layers[l], "{act} {last} {name} s{s} l{l}");
+                    }
+                    if let Some(sc) = q.layers[2].output_scale() {
+                        let f = net.forward_f32(&x[s * 6..s * 6 + 6]);
+                        for (y, t) in want.logits().iter().zip(&f) {
+                            worst = worst.max((*y as f64 * sc - f64::from(*t)).abs());
+                        }
+                    }
+                }
+                if name == "q4.12" && !last.is_empty() {
+                    // Outputs in [0, 1] with 12 fraction bits (2.4e-4); the
+                    // weights and inputs at 2^−12 too. Measured 2.1e-4 (sigmoid,
+                    // softmax) and 1.6e-4 (ReLU, sigmoid); q8.8 1.9e-3, q4.4 0.048,
+                    // q1.15 0.08 (its range [−1, 1) clips the hidden values).
+                    assert!(worst < 2e-3, "{act} {last} {name}: {worst}");
+                }
+            }
+        }
+        assert_eq!(IntFormat::parse("q8.9"), None);
+        assert_eq!(IntFormat::parse("q0.8"), None);
+        assert_eq!(IntFormat::parse("q8.0"), None);
+        assert_eq!(IntFormat::parse("int8"), Some(IntFormat::Int8));
+    }
+
     /// Unfolded batch normalisation (subtract, square root, divide, scale,
     /// shift) agrees with the reference, tracks the float network as closely as
     /// the folded one, and counts one square root and one division per neuron

@@ -198,11 +198,11 @@ impl Profile {
         })
     }
 
-    /// The units of a format.
+    /// The units of a format (fixed-point formats use their width's: int8's or int16's).
     pub fn units(&self, f: IntFormat) -> &FormatUnits {
         match f {
-            IntFormat::Int8 => &self.int8,
-            IntFormat::Int16 => &self.int16,
+            f if f.bits() == 8 => &self.int8,
+            _ => &self.int16,
         }
     }
 }

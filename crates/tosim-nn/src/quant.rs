@@ -2,6 +2,14 @@
 //!
 //! The arithmetic, exactly (the gate-level mapping performs the same steps):
 //!
+//! - **Formats**: int8 and int16 ([`IntFormat::Int8`], [`IntFormat::Int16`])
+//!   with calibrated scales as below, or fixed point Qm.n
+//!   ([`IntFormat::Fixed`], `q4.4`, `q8.8`, `q4.12`…: m + n = 8 or 16 bits,
+//!   the sign counted in m) where every scale below — input, weights, every
+//!   layer's output and every micro-program's input — is `2^−n` (values
+//!   outside the range saturate at ±Q), the bias scale `2^−2n`, so that
+//!   requantisation is a rounding shift (`m = 2^(c−2)`). Sigmoid, tanh and
+//!   softmax outputs have n fraction bits, kept within 2..=b − 2.
 //! - **Scales** are symmetric and per tensor. With `Q = 2^(b−1) − 1` (127 for int8,
 //!   32767 for int16): weights `s_w = max|W| / Q`; the network input
 //!   `s_x = max|x| / Q` over the calibration data; each hidden layer's output
@@ -76,10 +84,7 @@ use crate::model::{Activation, Dense, LayerKind, Network};
 /// tanh saturates at half that. The micro-program's input scale is the
 /// calibrated range, capped there, so that its b bits cover the part that matters.
 pub fn act_saturation(f: FixedFn, format: IntFormat) -> f64 {
-    let z = match format {
-        IntFormat::Int8 => 8.0,
-        IntFormat::Int16 => 16.0,
-    };
+    let z = if format.bits() == 8 { 8.0 } else { 16.0 };
     if f == FixedFn::Tanh {
         z / 2.0
     } else {
@@ -94,7 +99,23 @@ pub enum IntFormat {
     Int8,
     /// 16-bit operands, 48-bit accumulator, 32-bit requantisation multiplier.
     Int16,
+    /// Fixed point Qm.n: `m + n` = 8 or 16 bits (the sign counted in m), every
+    /// tensor at the scale `2^−n` instead of a calibrated one; widths as int8
+    /// or int16.
+    Fixed {
+        /// Total bits (8 or 16).
+        bits: u8,
+        /// Fraction bits n (1 ≤ n < bits).
+        frac: u8,
+    },
 }
+
+/// Names of the fixed-point formats: `q{m}.{n}`, index m − 1.
+const Q8_NAMES: [&str; 7] = ["q1.7", "q2.6", "q3.5", "q4.4", "q5.3", "q6.2", "q7.1"];
+const Q16_NAMES: [&str; 15] = [
+    "q1.15", "q2.14", "q3.13", "q4.12", "q5.11", "q6.10", "q7.9", "q8.8", "q9.7", "q10.6", "q11.5", "q12.4", "q13.3",
+    "q14.2", "q15.1",
+];
 
 impl IntFormat {
     /// Operand width b.
@@ -102,6 +123,15 @@ impl IntFormat {
         match self {
             IntFormat::Int8 => 8,
             IntFormat::Int16 => 16,
+            IntFormat::Fixed { bits, .. } => u32::from(bits),
+        }
+    }
+
+    /// Fraction bits of a fixed-point format (`None` for int8 and int16).
+    pub fn frac(self) -> Option<u32> {
+        match self {
+            IntFormat::Fixed { frac, .. } => Some(u32::from(frac)),
+            _ => None,
         }
     }
 
@@ -112,34 +142,45 @@ impl IntFormat {
 
     /// Accumulator width A.
     pub fn acc_bits(self) -> u32 {
-        match self {
-            IntFormat::Int8 => 32,
-            IntFormat::Int16 => 48,
+        if self.bits() == 8 {
+            32
+        } else {
+            48
         }
     }
 
     /// Width c of the requantisation multiplier (signed; the multiplier is positive).
     pub fn mult_bits(self) -> u32 {
-        match self {
-            IntFormat::Int8 => 16,
-            IntFormat::Int16 => 32,
+        if self.bits() == 8 {
+            16
+        } else {
+            32
         }
     }
 
-    /// `int8` or `int16`.
+    /// `int8`, `int16`, or `q{m}.{n}`.
     pub fn name(self) -> &'static str {
         match self {
             IntFormat::Int8 => "int8",
             IntFormat::Int16 => "int16",
+            IntFormat::Fixed { bits, frac } => {
+                let names: &[&'static str] = if bits == 8 { &Q8_NAMES } else { &Q16_NAMES };
+                names.get(usize::from(bits - frac) - 1).copied().unwrap_or("q?")
+            }
         }
     }
 
-    /// Parses `int8` or `int16`.
+    /// Parses `int8`, `int16` or `qM.N` with M + N = 8 or 16, M ≥ 1, N ≥ 1.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "int8" => Some(IntFormat::Int8),
             "int16" => Some(IntFormat::Int16),
-            _ => None,
+            _ => {
+                let (m, n) = s.strip_prefix('q').or_else(|| s.strip_prefix('Q'))?.split_once('.')?;
+                let (m, n): (u8, u8) = (m.parse().ok()?, n.parse().ok()?);
+                let bits = m.checked_add(n)?;
+                ((bits == 8 || bits == 16) && m >= 1 && n >= 1).then_some(IntFormat::Fixed { bits, frac: n })
+            }
         }
     }
 }
@@ -416,6 +457,9 @@ impl QuantNet {
                 layer_max[li] = v.iter().fold(layer_max[li], |m, &y| m.max(f64::from(y).abs()));
             }
         }
+        // Fixed point: every scale is 2^−n.
+        let fixed = format.frac().map(|n| 2f64.powi(-(n as i32)));
+        let scale_of = |max_abs: f64, q: i64| fixed.unwrap_or_else(|| scale_of(max_abs, q));
         let mut in_scale = scale_of(in_max, q);
         let input_scale = in_scale;
         let mut layers = Vec::with_capacity(groups.len());
@@ -487,8 +531,11 @@ impl QuantNet {
             } else {
                 None
             };
+            // Output fraction bits of sigmoid, tanh, softmax: b − 2, or a
+            // fixed-point format's n within 2..=b − 2.
+            let out_frac = format.frac().map_or(format.bits() - 2, |n| n.clamp(2, format.bits() - 2));
             let fixed = |f: FixedFn, scale: f64| {
-                FixedSpec::new(format.bits(), scale, format.bits() - 2)
+                FixedSpec::new(format.bits(), scale, out_frac)
                     .and_then(|spec| FixedProgram::build(f, spec))
                     .map_err(|e| NnError::Quantise { layer: g.name.clone(), what: e.to_string() })
             };
