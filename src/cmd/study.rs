@@ -424,7 +424,7 @@ fn study_unit(u: &Unit, ops: u64, seed: u64, data: Option<&Path>) -> Result<Unit
     let (mut fx, mut fy) = (Vec::new(), Vec::new());
     for (i, &kk) in ks.iter().enumerate() {
         let seg: Vec<f64> = c[i * (m + 1) + 1..(i + 1) * (m + 1)].iter().map(|c| c.switching_tos as f64).collect();
-        fx.extend(std::iter::repeat_n(kk as f64, seg.len()));
+        fx.extend(std::iter::repeat(kk as f64).take(seg.len()));
         fy.extend_from_slice(&seg);
         flips.push(Point::of(kk as f64, &seg));
     }
@@ -635,7 +635,10 @@ fn in_group<'a>(units: &'a [Unit], res: &'a [UnitResult], g: &str) -> Vec<(&'a U
     units.iter().zip(res).filter(|(u, _)| u.groups.contains(&g)).collect()
 }
 
-fn curve(p: &[Point]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+/// A mean line and its p5–p95 band.
+type Curve = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
+fn curve(p: &[Point]) -> Curve {
     (p.iter().map(|p| (p.x, p.mean)).collect(), p.iter().map(|p| (p.x, p.p5, p.p95)).collect())
 }
 
