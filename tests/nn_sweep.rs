@@ -89,6 +89,8 @@ fn sweep_writes_one_row_per_model() {
             "relu,leaky_relu",
             "--batch-norm",
             "off,on",
+            "--batchnorm",
+            "unfold,fold",
             "--samples",
             "5",
             "--csv",
@@ -98,10 +100,11 @@ fn sweep_writes_one_row_per_model() {
         ],
         "2",
     );
-    assert!(out.contains("d1-w8-leaky_relu-bn"), "{out}");
+    assert!(out.contains("d1-w8-leaky_relu-bn-fold"), "{out}");
     let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 2 * 2 * 2 * 2);
+    // depth × width × activation × (no batch norm, unfolded, folded).
+    assert_eq!(rows.len(), 2 * 2 * 2 * 3);
     assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 1 + rows.len());
     for r in rows {
         assert_eq!(r["agreement"], true, "{r}");
@@ -114,16 +117,32 @@ fn sweep_writes_one_row_per_model() {
         let (st, sw) = (r["static_tos"].as_u64().unwrap(), r["switching_tos"].as_u64().unwrap());
         assert!(0 < sw && sw < st, "{r}");
     }
-    // Batch norm is folded into the weights in integer formats: the same unit
-    // operations with and without it (static TOs may differ: the folded weights
-    // change the requantisation units' widths).
+    // Batch norm folded into the weights: the same unit operations as without it
+    // (static TOs may differ: the folded weights change the requantisation
+    // units' widths). Unfolded: one square root and one division per neuron and
+    // sample (5 · 8), which FLOPs and MACs do not see.
     let find = |m: &str| rows.iter().find(|r| r["model"] == m).unwrap();
-    for p in ["multiply", "add", "compare"] {
-        let ops = |m: &str| find(m)["by_primitive"][p]["operations"].clone();
-        assert_eq!(ops("d1-w8-relu"), ops("d1-w8-relu-bn"), "{p}");
+    let ops = |m: &str, p: &str| find(m)["by_primitive"][p]["operations"].clone();
+    for p in ["multiply", "add", "compare", "divide", "sqrt"] {
+        assert_eq!(ops("d1-w8-relu", p), ops("d1-w8-relu-bn-fold", p), "{p}");
     }
+    assert!(ops("d1-w8-relu", "sqrt").is_null());
+    assert_eq!(ops("d1-w8-relu-bn", "sqrt"), 5 * 8);
+    assert_eq!(ops("d1-w8-relu-bn", "divide"), 5 * 8);
+    assert_eq!(find("d1-w8-relu-bn")["flops"], find("d1-w8-relu")["flops"]);
+    assert_eq!(find("d1-w8-relu-bn")["batchnorm"], "unfold");
+    assert_eq!(find("d1-w8-relu-bn-fold")["variant"], "relu+bn(folded)");
     // LeakyReLU costs a multiplier and a comparator per neuron where ReLU has a comparator.
     assert!(find("d1-w8-leaky_relu")["static_tos"].as_u64() > find("d1-w8-relu")["static_tos"].as_u64());
+    // A float format: the sigmoid's exponential and division are counted.
+    let fp = dir.join("fp16.json");
+    let args = ["sweep", "--format", "fp16", "--depth", "1", "--width", "4", "--activation", "sigmoid"];
+    ok(&[&args[..], &["--batch-norm", "off", "--samples", "3", "--json", s(&fp)]].concat(), "2");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&fp).unwrap()).unwrap();
+    let r = &rows[0];
+    assert_eq!((r["format"].as_str(), r["agreement"].as_bool()), (Some("fp16"), Some(true)), "{r}");
+    assert!(r["by_primitive"]["exp"]["operations"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["macs"], 3 * (64 * 4 + 4 * 10));
     let e = fails(&["sweep", "--activation", "gelu"]);
     assert!(e.contains("--activation gelu"), "{e}");
 }

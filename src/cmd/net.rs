@@ -25,12 +25,12 @@ pub struct NetArgs {
     /// Integer class labels as .npy (default with the default data: the digits test labels).
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// Number format: int8, int16, fp32, fp16 or bf16.
+    /// Number format: int8, int16, fixed point qM.N (M + N = 8 or 16, e.g. q4.4, q8.8, q4.12), fp32, fp16 or bf16.
     #[arg(long, default_value = "int8")]
     pub format: String,
-    /// Float formats: batch normalisation after a dense layer `unfold`ed on the
-    /// units (subtract, square root, divide, scale, shift) or `fold`ed into the
-    /// weights (integer formats always fold).
+    /// Batch normalisation after a dense layer `unfold`ed on the units
+    /// (subtract, square root, divide, scale, shift) or `fold`ed into the
+    /// weights.
     #[arg(long, default_value = "unfold")]
     pub batchnorm: String,
     /// Hardware profile (TOML; default: circuits/profiles/default.toml, embedded).
@@ -91,7 +91,7 @@ pub fn run(a: NetArgs) -> Result<()> {
     let float = tosim_nn::parse_float_format(&a.format);
     let format = IntFormat::parse(&a.format);
     if format.is_none() && float.is_none() {
-        bail!("--format {}: expected int8, int16, fp32, fp16 or bf16", a.format);
+        bail!("--format {}: expected int8, int16, qM.N (M + N = 8 or 16), fp32, fp16 or bf16", a.format);
     }
     let mode = match a.mode.as_str() {
         "zero" => Mode::Zero,
@@ -137,7 +137,12 @@ pub fn run(a: NetArgs) -> Result<()> {
         let out = FloatOut { json: a.json, csv: a.csv, per_neuron: a.per_neuron };
         return run_float(out, f, bn, &model, &net, &ds, profile, shard, range, samples);
     };
-    let q = QuantNet::new(&net, format, &ds.x)?;
+    let unfold = match a.batchnorm.as_str() {
+        "unfold" => true,
+        "fold" => false,
+        b => bail!("--batchnorm {b}: expected unfold or fold"),
+    };
+    let q = QuantNet::with_batchnorm(&net, format, &ds.x, unfold)?;
     let xq: Vec<Vec<i64>> = (0..samples).map(|i| q.quantise_input(ds.sample(i))).collect();
     let g = GateNet::with_mode(q, profile, mode)?;
 
@@ -229,9 +234,14 @@ pub struct SweepArgs {
     /// Samples per model (the first N of the data).
     #[arg(long, default_value_t = 100)]
     pub samples: usize,
-    /// Number format.
+    /// Number format: int8, int16, fp32, fp16 or bf16.
     #[arg(long, default_value = "int8")]
     pub format: String,
+    /// How models with batch norm compute it, comma-separated: `unfold`ed on
+    /// the units (subtract, square root, divide, scale, shift per neuron and
+    /// sample) and/or `fold`ed into the weights (one row per mode).
+    #[arg(long, value_delimiter = ',', default_value = "unfold")]
+    pub batchnorm: Vec<String>,
     /// Hardware profile (TOML; default: the embedded default profile).
     #[arg(long)]
     pub profile: Option<PathBuf>,
@@ -253,13 +263,27 @@ pub struct SweepArgs {
 /// Runs `tosim sweep`: one row per generated model.
 pub fn sweep(a: SweepArgs) -> Result<()> {
     use tosim_nn::sweep::{grid, parse_activation, random_inputs, SweepRow};
-    let format =
-        IntFormat::parse(&a.format).with_context(|| format!("--format {}: expected int8 or int16", a.format))?;
+    let int = IntFormat::parse(&a.format);
+    let float = tosim_nn::parse_float_format(&a.format);
+    let format_name = match (int, float) {
+        (Some(f), _) => f.name(),
+        (None, Some(f)) => tosim_nn::float_format_name(f),
+        (None, None) => bail!("--format {}: expected int8, int16, fp32, fp16 or bf16", a.format),
+    };
     let mode = match a.mode.as_str() {
         "zero" => Mode::Zero,
-        "glitch" => Mode::Glitch,
+        "glitch" if float.is_none() => Mode::Glitch,
+        "glitch" => bail!("--mode glitch: float formats run zero-delay only"),
         m => bail!("--mode {m}: expected zero or glitch"),
     };
+    let mut unfolds = Vec::new();
+    for b in &a.batchnorm {
+        unfolds.push(match b.as_str() {
+            "unfold" => true,
+            "fold" => false,
+            b => bail!("--batchnorm {b}: expected unfold, fold or both (unfold,fold)"),
+        });
+    }
     let mut acts = Vec::new();
     for s in &a.activation {
         acts.push(parse_activation(s).with_context(|| {
@@ -296,12 +320,32 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     for &seed in &a.seed {
         configs.extend(grid(&a.depth, &a.width, &acts, &bns, inputs, a.outputs, seed));
     }
-    let mut rows = Vec::with_capacity(configs.len());
+    // Models with batch norm once per --batchnorm mode, the others once.
+    let jobs: Vec<(tosim_nn::sweep::ModelConfig, bool)> = configs
+        .iter()
+        .flat_map(|c| {
+            let modes = if c.batch_norm { unfolds.clone() } else { vec![true] };
+            modes.into_iter().map(move |u| (*c, u))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(jobs.len());
     let start = std::time::Instant::now();
-    for (i, cfg) in configs.iter().enumerate() {
+    for (i, (cfg, unfold)) in jobs.iter().enumerate() {
+        let (cfg, unfold) = (cfg, *unfold);
         let net = cfg.network();
         let run = || -> Result<NetReport> {
-            let q = QuantNet::new(&net, format, &x)?;
+            if let Some(f) = float {
+                let bn = if unfold { tosim_nn::BatchNormMode::Unfold } else { tosim_nn::BatchNormMode::Fold };
+                let fnet = tosim_nn::FloatNet::new(&net, f, bn)?;
+                let xe: Vec<Vec<u32>> =
+                    (0..samples).map(|s| fnet.encode_input(&x[s * inputs..(s + 1) * inputs])).collect();
+                let g = tosim_nn::FloatGateNet::new(fnet, profile.clone())?;
+                let run = g.run(&xe, &|_, _, _| {})?;
+                let ctx = RunContext { model: cfg.name(), net: &net, x: &x, xq: &[], labels: None, per_neuron: false };
+                return Ok(g.report(&ctx, &run, None)?);
+            }
+            let format = int.context("integer format")?;
+            let q = QuantNet::with_batchnorm(&net, format, &x, unfold)?;
             let xq: Vec<Vec<i64>> = (0..samples).map(|s| q.quantise_input(&x[s * inputs..(s + 1) * inputs])).collect();
             let g = GateNet::with_mode(q, profile.clone(), mode)?;
             let runs = g.run(&xq, &|_, _, _| {});
@@ -309,10 +353,10 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             Ok(NetReport::build(&ctx, &g, &runs))
         };
         let row = match run() {
-            Ok(r) => SweepRow::from_report(cfg, &r),
+            Ok(r) => SweepRow::from_report(cfg, &r).folded(!unfold),
             Err(e) if a.keep_going => {
                 eprintln!("model {}: {e:#} (recorded, going on)", cfg.name());
-                SweepRow::failed(cfg, format.name(), samples, format!("{e:#}"))
+                SweepRow::failed(cfg, format_name, samples, format!("{e:#}")).folded(!unfold)
             }
             Err(e) => {
                 return Err(e.context(format!(
@@ -322,9 +366,9 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             }
         };
         if row.error.is_none() && !row.agreement {
-            bail!("model {}: gate level and reference disagree", cfg.name());
+            bail!("model {}: gate level and reference disagree", row.model);
         }
-        eprintln!("[{}/{}] {} {:.1} s", i + 1, configs.len(), cfg.name(), start.elapsed().as_secs_f64());
+        eprintln!("[{}/{}] {} {:.1} s", i + 1, jobs.len(), row.model, start.elapsed().as_secs_f64());
         rows.push(row);
     }
     print_sweep(&rows);

@@ -206,7 +206,11 @@ pub struct SweepRow {
     pub activation: String,
     /// Batch normalisation on.
     pub batch_norm: bool,
-    /// The activation, `+bn` with batch normalisation (a grouping column for plots).
+    /// How batch normalisation is computed: `unfold` (on the units), `fold`
+    /// (into the weights), `none` without batch normalisation.
+    pub batchnorm: String,
+    /// The activation, `+bn` with unfolded and `+bn(folded)` with folded batch
+    /// normalisation (a grouping column for plots).
     pub variant: String,
     /// Weight seed.
     pub seed: u64,
@@ -266,6 +270,7 @@ impl SweepRow {
             width: cfg.width,
             activation: cfg.activation.name().to_string(),
             batch_norm: cfg.batch_norm,
+            batchnorm: if cfg.batch_norm { "unfold" } else { "none" }.to_string(),
             variant: format!("{}{}", cfg.activation.name(), if cfg.batch_norm { "+bn" } else { "" }),
             seed: cfg.seed,
             params: cfg.params(),
@@ -313,6 +318,18 @@ impl SweepRow {
         }
     }
 
+    /// Marks the row of a batch-norm model as computed with batch norm folded
+    /// into the weights (`-fold` after the model name, `(folded)` after the
+    /// variant); rows without batch norm are returned unchanged.
+    pub fn folded(mut self, folded: bool) -> SweepRow {
+        if self.batch_norm && folded {
+            self.batchnorm = "fold".into();
+            self.model += "-fold";
+            self.variant += "(folded)";
+        }
+        self
+    }
+
     /// The row of a model that could not be run.
     pub fn failed(cfg: &ModelConfig, format: &str, samples: usize, error: String) -> SweepRow {
         SweepRow { error: Some(error), ..SweepRow::base(cfg, format, samples) }
@@ -321,7 +338,7 @@ impl SweepRow {
     /// CSV header for rows with the primitives `prims`.
     pub fn csv_header(prims: &[Primitive]) -> String {
         let mut h = String::from(
-            "model,depth,width,activation,batch_norm,variant,seed,params,format,samples,macs,flops,ptflops,\
+            "model,depth,width,activation,batch_norm,batchnorm,variant,seed,params,format,samples,macs,flops,ptflops,\
              static_tos,switching_tos,glitch_tos,operations,switching_per_mac,static_per_mac,switching_per_static,\
              per_sample_mean,per_sample_p5,per_sample_p95,agreement",
         );
@@ -334,12 +351,13 @@ impl SweepRow {
     /// This row as CSV (columns of [`SweepRow::csv_header`]; the error quoted).
     pub fn csv(&self, prims: &[Primitive]) -> String {
         let mut s = format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.5},{:.1},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.5},{:.1},{},{},{}",
             self.model,
             self.depth,
             self.width,
             self.activation,
             self.batch_norm,
+            self.batchnorm,
             self.variant,
             self.seed,
             self.params,
