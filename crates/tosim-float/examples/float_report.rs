@@ -1,6 +1,6 @@
 //! Prints the figures of docs/float.md: unit sizes (textbook transistor
 //! counts), micro-program operation counts and static TOs, and micro-program
-//! accuracy against f64 over dense sweeps.
+//! accuracy against f64 over dense sweeps. (Switching TOs: `tosim table`.)
 //!
 //! `cargo run --release -p tosim-float --example float_report` (everything), or
 //! `… --example float_report -- gelu` (only the GELU accuracy section).
@@ -56,71 +56,6 @@ fn accuracy(p: &MicroProgram, truth: impl Fn(f64) -> f64, domain: (f64, f64)) ->
         }
     }
     (ulp, abs, at, ops.len())
-}
-
-/// A small deterministic generator (splitmix64) and a standard normal sample (Box–Muller).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut x = self.0;
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^ (x >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.unit().ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
-    }
-}
-
-/// Switching TOs per operation of `n` (textbook cells) on `ops`, from the zero-delay simulator.
-fn switching(lib: &Library, n: &Netlist, ops: &[Vec<u128>]) -> f64 {
-    let models = lib.bind(n).expect("bind");
-    let p = tosim_sim::Program::compile(n, &models).expect("compile");
-    let k = ops[0].len();
-    let stream = tosim_sim::Recorded::new(k, ops.iter().flatten().copied().collect());
-    let act = tosim_sim::run_zero_delay(&p, &stream, &tosim_sim::Options::default());
-    let r = tosim_sim::Report::new(&p, &act, false);
-    r.switching_tos as f64 / r.operations as f64
-}
-
-/// 20,000 operand pairs: `dist` 0 = uniform bit patterns (NaNs excluded),
-/// 1 = both N(0, 1), 2 = activation-like: a = ReLU(N(0, 1)), b = N(0, 0.05)
-/// (a weight). Integer units get the same values quantised symmetrically so
-/// that 4σ maps to the largest signed value: ×(2^(w−1)−1)/(4σ), rounded.
-fn operands(dist: u32, float: Option<Format>, int_width: u32, seed: u64) -> Vec<Vec<u128>> {
-    let mut r = Rng(seed);
-    (0..20_000)
-        .map(|_| {
-            let (a, b) = match dist {
-                0 => (f64::NAN, f64::NAN),
-                1 => (r.normal(), r.normal()),
-                _ => (r.normal().max(0.0), 0.05 * r.normal()),
-            };
-            let sigmas = if dist == 2 { [1.0, 0.05] } else { [1.0, 1.0] };
-            [a, b]
-                .iter()
-                .zip(sigmas)
-                .map(|(&v, sigma)| match float {
-                    Some(f) if dist == 0 => loop {
-                        let x = r.next() as u128 & ((1 << f.width()) - 1);
-                        if !f.is_nan(x) {
-                            break x;
-                        }
-                    },
-                    Some(f) => f.round(v),
-                    None if dist == 0 => r.next() as u128 & ((1 << int_width) - 1),
-                    None => {
-                        let scale = ((1u64 << (int_width - 1)) - 1) as f64 / (4.0 * sigma);
-                        ((v * scale).round() as i64 as u128) & ((1 << int_width) - 1)
-                    }
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// erfc(a) in f64: 1 − (Maclaurin series of erf) for |a| < 3 (terms below
@@ -190,46 +125,6 @@ fn main() {
         return;
     }
     let lib = Library::textbook().expect("textbook library");
-    println!("## Switching TOs per operation (textbook cells, zero delay, 20,000 operations)\n");
-    println!("| unit | transistors | uniform bits | N(0,1) operands | activation × weight |");
-    println!("|---|---:|---:|---:|---:|");
-    let mut units: Vec<(String, Netlist, Option<Format>, u32, bool)> = Vec::new();
-    for w in [8u32, 16, 32] {
-        let add = tosim_units::UnitSpec::new(tosim_units::Kind::Add, Arch::KoggeStone, w);
-        let mul = tosim_units::UnitSpec::new(tosim_units::Kind::Mul, Arch::Dadda, w)
-            .signed(true)
-            .with_final_adder(Arch::KoggeStone);
-        for s in [add, mul] {
-            units.push((
-                s.design_name(),
-                tosim_units::generate(&s).expect("generate"),
-                None,
-                w,
-                s.kind == tosim_units::Kind::Add,
-            ));
-        }
-    }
-    for &f in Format::ALL {
-        for k in [FloatKind::Add, FloatKind::Mul, FloatKind::Div, FloatKind::Sqrt] {
-            let spec = FloatSpec::new(k, f);
-            units.push((spec.design_name(), generate(&spec).expect("generate"), Some(f), 0, k == FloatKind::Add));
-        }
-    }
-    for (name, n, f, w, is_add) in &units {
-        let cols: Vec<String> = (0..3)
-            .map(|d| {
-                let mut ops = operands(d, *f, *w, 99 + d as u64);
-                if *is_add && f.is_none() {
-                    ops.iter_mut().for_each(|o| o.push(0));
-                }
-                let k = n.inputs().len();
-                ops.iter_mut().for_each(|o| o.truncate(k));
-                format!("{:.0}", switching(&lib, n, &ops))
-            })
-            .collect();
-        println!("| {} | {} | {} |", name, transistors(&lib, n), cols.join(" | "));
-    }
-
     println!("\n## Units (default architectures: Kogge-Stone adders, Dadda multiplier, non-restoring root)\n");
     println!("| unit | format | cells | transistors | depth |");
     println!("|---|---|---:|---:|---:|");
@@ -268,7 +163,7 @@ fn main() {
     println!("|---|---:|---|---:|");
     for &f in Format::ALL {
         for p in
-            [micro::exp(f), micro::sigmoid(f), micro::tanh(f), micro::silu(f), micro::rsqrt(f), micro::softmax(f, 10)]
+            [micro::exp(f), micro::sigmoid(f), micro::tanh(f), micro::silu(f), micro::gelu(f), micro::rsqrt(f), micro::softmax(f, 10)]
         {
             let mut tos = 0u64;
             let mut ops = Vec::new();
