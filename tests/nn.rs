@@ -568,3 +568,123 @@ fn glitch_mode_counts_hazards_too() {
     }
     assert_eq!(rg.total.glitch_tos, Some(rg.layers.iter().map(|l| l.glitch_tos.unwrap()).sum()));
 }
+
+/// Every shipped profile (`circuits/profiles/*.toml`), sorted by name.
+fn profiles() -> Vec<Profile> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(support::repo().join("circuits/profiles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "default and compact profiles");
+    files.iter().map(|f| Profile::load(f).unwrap()).collect()
+}
+
+/// Runs `q` on gates over `x` and checks every layer of every sample against
+/// the reference; returns the report.
+fn agree(net: &tosim_nn::Network, q: &QuantNet, x: &[f32], profile: Profile, what: &str) -> NetReport {
+    let w = net.input_width();
+    let xq: Vec<Vec<i64>> = x.chunks(w).map(|s| q.quantise_input(s)).collect();
+    let g = GateNet::new(q.clone(), profile).unwrap();
+    let runs = g.run(&xq, &|_, _, _| {});
+    for (s, xs) in xq.iter().enumerate() {
+        let want = q.infer(xs);
+        for (l, run) in runs.iter().enumerate() {
+            assert_eq!(run.sample_outputs(s), want.layers[l], "{what} sample {s} layer {l}");
+        }
+    }
+    let ctx = RunContext { model: what.into(), net, x, xq: &xq, labels: None, per_neuron: false };
+    let r = NetReport::build(&ctx, &g, &runs);
+    assert!(r.agreement, "{what}");
+    r
+}
+
+/// The digits model on every profile in every integer and fixed-point format
+/// (the first 40 test samples; the whole split runs in `gate_level_agrees_*`):
+/// gate level agrees with the reference, the softmax's divisions are counted,
+/// and the compact profile's units are not the default's.
+#[test]
+fn digits_agrees_for_every_format_and_profile() {
+    let (net, data) = digits();
+    let x = &data.x[..40 * 64];
+    for profile in profiles() {
+        for name in ["int8", "int16", "q5.3", "q8.8", "q6.10"] {
+            let fmt = IntFormat::parse(name).unwrap();
+            let q = QuantNet::new(&net, fmt, &data.x).unwrap();
+            let what = format!("digits {name} {}", profile.name);
+            let r = agree(&net, &q, x, profile.clone(), &what);
+            assert_eq!(r.format, name);
+            assert_eq!(r.total.by_primitive[&Primitive::Divide].operations, 40 * 10, "{what}");
+            let units: Vec<&String> = r.units.keys().collect();
+            let want = if profile.name == "compact" { "ripple" } else { "kogge_stone" };
+            assert!(units.iter().any(|u| u.starts_with("add_") && u.contains(want)), "{what}: {units:?}");
+        }
+    }
+}
+
+/// Generated networks with every layer kind the integer path computes —
+/// batch norm (folded and unfolded), ReLU, LeakyReLU, sigmoid, tanh, softmax
+/// (hidden and last) — agree on every profile and format; unfolded batch norm
+/// counts one square root and one division per neuron and sample, folded none.
+#[test]
+fn generated_fixtures_agree_for_every_format_and_profile() {
+    use tosim_nn::testing::{random_mlp_onnx, uniform};
+    let x = uniform(21, 8 * 6);
+    let cases = [("Sigmoid", "Softmax"), ("Tanh", "Sigmoid"), ("LeakyRelu", "Tanh"), ("Softmax", ""), ("Relu", "")];
+    for (i, (act, last)) in cases.iter().enumerate() {
+        let bytes = random_mlp_onnx(100 + i as u64, &[6, 5, 4], 1.0, act, true, last);
+        let net = parse_onnx(&bytes, Path::new("fixture.onnx")).unwrap();
+        for profile in profiles() {
+            for name in ["int8", "int16", "q3.5", "q4.12"] {
+                let fmt = IntFormat::parse(name).unwrap();
+                for unfold in [false, true] {
+                    let q = QuantNet::with_batchnorm(&net, fmt, &x, unfold).unwrap();
+                    let what = format!("{act} {last} {name} {} unfold={unfold}", profile.name);
+                    let r = agree(&net, &q, &x, profile.clone(), &what);
+                    let sqrt = r.total.by_primitive.get(&Primitive::Sqrt).map_or(0, |c| c.operations);
+                    assert_eq!(sqrt, if unfold { 8 * 5 } else { 0 }, "{what}");
+                }
+            }
+        }
+    }
+}
+
+/// `tosim net` on a model file with batch norm, sigmoid and softmax, in a
+/// fixed-point format, with the batch norm unfolded and folded.
+#[test]
+fn net_command_fixed_point_and_batchnorm() {
+    use tosim_nn::testing::{random_mlp_onnx, uniform};
+    let dir = support::scratch("nn_cli_fixed");
+    std::fs::write(dir.join("m.onnx"), random_mlp_onnx(5, &[6, 5, 3], 1.0, "Sigmoid", true, "Softmax")).unwrap();
+    std::fs::write(dir.join("x.npy"), tosim_nn::npy::encode_npy_f32(&[10, 6], &uniform(6, 60))).unwrap();
+    let run = |bn: &str| -> serde_json::Value {
+        let json = dir.join(format!("{bn}.json"));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tosim"))
+            .current_dir(&dir)
+            .args(["net", "m.onnx", "--data", "x.npy", "--format", "q4.12", "--batchnorm", bn, "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+    };
+    let (u, f) = (run("unfold"), run("fold"));
+    for v in [&u, &f] {
+        assert_eq!(v["agreement"], true);
+        assert_eq!(v["format"], "q4.12");
+        // 10 samples: 5 sigmoids and 3 softmax outputs, one division each.
+        assert!(v["total"]["by_primitive"]["exp"]["operations"].as_u64().unwrap() > 0);
+    }
+    assert_eq!(f["total"]["by_primitive"]["divide"]["operations"], 10 * (5 + 3));
+    assert_eq!(u["total"]["by_primitive"]["divide"]["operations"], 10 * (5 + 3 + 5));
+    assert_eq!(u["total"]["by_primitive"]["sqrt"]["operations"], 10 * 5);
+    assert!(f["total"]["by_primitive"]["sqrt"].is_null());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tosim"))
+        .current_dir(&dir)
+        .args(["net", "m.onnx", "--data", "x.npy", "--format", "q9.9"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("q9.9") && err.contains("qM.N"), "{err}");
+}

@@ -612,8 +612,9 @@ impl GateNet {
                 (Some(u), _, _) if u.spec.map(|s| s.kind) == Some(Kind::Max) => ev(u, &mut relu_ops, &[acc, 0]),
                 (Some(u), _, _) => ev(u, &mut relu_ops, &[acc]),
                 (None, Some([mu, mx]), Some(lk)) => {
-                    let p = sext(ev(mu, &mut lk_mul_ops, &[acc, mask(lk.multiplier, a)]), 2 * a);
-                    ev(mx, &mut lk_max_ops, &[acc, mask(p >> lk.shift, a)])
+                    // A×A product: up to 96 bits, i128.
+                    let p = sext128(ev(mu, &mut lk_mul_ops, &[acc, mask(lk.multiplier, a)]), 2 * a);
+                    ev(mx, &mut lk_max_ops, &[acc, ((p >> lk.shift) as u128) & ((1u128 << a) - 1)])
                 }
                 _ => acc,
             };
