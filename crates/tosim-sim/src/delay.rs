@@ -63,6 +63,10 @@ impl Default for RcParams {
 /// and the Elmore sum over its internal nodes (square·fF).
 pub(crate) type Path2 = (f64, f64);
 
+/// A path being explored: (node reached, (R of each device, C of the node
+/// after it), nodes visited).
+type Partial = (String, Vec<(f64, f64)>, Vec<String>);
+
 /// Electrical data of one signal of a cell model.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SignalRc {
@@ -171,7 +175,7 @@ fn from_template(model: &CellModel, p: &RcParams) -> Option<Vec<SignalRc>> {
             let factor = if pol { p.p_over_n } else { 1.0 };
             // Depth-first over simple paths; each step records (R of the device, C of the node reached).
             let mut paths = Vec::new();
-            let mut stack: Vec<(String, Vec<(f64, f64)>, Vec<String>)> = vec![(k.clone(), Vec::new(), vec![k.clone()])];
+            let mut stack: Vec<Partial> = vec![(k.clone(), Vec::new(), vec![k.clone()])];
             while let Some((node, steps, seen)) = stack.pop() {
                 if paths.len() > 256 {
                     break;
