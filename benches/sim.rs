@@ -34,6 +34,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("totals_2_threads", |b| b.iter(|| two.install(|| run_zero_delay(&p, &s, &totals))));
     g.bench_function("per_op_stats_1_thread", |b| b.iter(|| one.install(|| run_zero_delay(&p, &s, &stats))));
     g.bench_function("per_op_stats_2_threads", |b| b.iter(|| two.install(|| run_zero_delay(&p, &s, &stats))));
+    let outputs = Options { outputs: true, ..totals };
+    g.bench_function("totals_and_outputs_1_thread", |b| b.iter(|| one.install(|| run_zero_delay(&p, &s, &outputs))));
     g.finish();
 
     let gops = 1u64 << 13;

@@ -558,8 +558,8 @@ fn store_outputs(outputs: &[Vec<u32>], buf: &[Blk], g: &Geometry, b: usize, star
                     m[i] = buf[s as usize][w];
                 }
                 transpose64(&mut m);
-                for l in 0..valid {
-                    out[base + l * nb + j] |= (m[l] as u128) << shift;
+                for (l, &v) in m.iter().enumerate().take(valid) {
+                    out[base + l * nb + j] |= (v as u128) << shift;
                 }
             };
             half(0, 0);
@@ -644,6 +644,7 @@ fn run_chunk_impl<const PER_OP: bool>(
     end: u64,
     scr: &mut Scratch,
     opts: &Options,
+    outputs: &mut [u128],
 ) -> ChunkOut {
     let g = Geometry::new(start, end);
     let mut counts = vec![0u64; p.slots];
@@ -659,7 +660,6 @@ fn run_chunk_impl<const PER_OP: bool>(
     if opts.record_per_op {
         per_op = vec![OpCounts::default(); (end - start) as usize];
     }
-    let mut outputs = if opts.outputs { vec![0u128; (end - start) as usize * p.outputs.len()] } else { Vec::new() };
     let mut staged: Vec<(u32, Blk)> = p.inputs.iter().flatten().map(|&s| (s, [0u64; W])).collect();
     for b in 0..g.blocks {
         load_inputs(&p.inputs, stream, &g, Some(b), ops, |k, w, v| staged[k].1[w] = v);
@@ -674,7 +674,7 @@ fn run_chunk_impl<const PER_OP: bool>(
         }
         eval_insns::<PER_OP>(&p.insns, buf, &mut counts, plan_insns, cls);
         if opts.outputs {
-            store_outputs(&p.outputs, buf, &g, b, start, &mut outputs);
+            store_outputs(&p.outputs, buf, &g, b, start, outputs);
         }
         if PER_OP {
             cls.fold(&p.classes, sw, nt);
@@ -702,27 +702,40 @@ fn run_chunk_impl<const PER_OP: bool>(
     if opts.record_per_op {
         act.per_op = Some(per_op);
     }
-    if opts.outputs {
-        act.outputs = Some(Outputs { buses: p.outputs.len(), values: outputs });
-    }
     ChunkOut { act }
 }
 
-fn run_chunk_generic(p: &Program, s: &dyn Stream, a: u64, b: u64, scr: &mut Scratch, o: &Options) -> ChunkOut {
+fn run_chunk_generic(
+    p: &Program,
+    s: &dyn Stream,
+    a: u64,
+    b: u64,
+    scr: &mut Scratch,
+    o: &Options,
+    out: &mut [u128],
+) -> ChunkOut {
     if o.per_op_stats || o.record_per_op {
-        run_chunk_impl::<true>(p, s, a, b, scr, o)
+        run_chunk_impl::<true>(p, s, a, b, scr, o, out)
     } else {
-        run_chunk_impl::<false>(p, s, a, b, scr, o)
+        run_chunk_impl::<false>(p, s, a, b, scr, o, out)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt,avx2,bmi1,bmi2")]
-unsafe fn run_chunk_avx2(p: &Program, s: &dyn Stream, a: u64, b: u64, scr: &mut Scratch, o: &Options) -> ChunkOut {
+unsafe fn run_chunk_avx2(
+    p: &Program,
+    s: &dyn Stream,
+    a: u64,
+    b: u64,
+    scr: &mut Scratch,
+    o: &Options,
+    out: &mut [u128],
+) -> ChunkOut {
     if o.per_op_stats || o.record_per_op {
-        run_chunk_impl::<true>(p, s, a, b, scr, o)
+        run_chunk_impl::<true>(p, s, a, b, scr, o, out)
     } else {
-        run_chunk_impl::<false>(p, s, a, b, scr, o)
+        run_chunk_impl::<false>(p, s, a, b, scr, o, out)
     }
 }
 
@@ -741,13 +754,21 @@ pub fn uses_hardware_popcount() -> bool {
     }
 }
 
-fn run_chunk(p: &Program, s: &dyn Stream, a: u64, b: u64, scr: &mut Scratch, o: &Options) -> ChunkOut {
+fn run_chunk(
+    p: &Program,
+    s: &dyn Stream,
+    a: u64,
+    b: u64,
+    scr: &mut Scratch,
+    o: &Options,
+    out: &mut [u128],
+) -> ChunkOut {
     #[cfg(target_arch = "x86_64")]
     if uses_hardware_popcount() {
         // SAFETY: the CPU supports every feature the function is compiled with.
-        return unsafe { run_chunk_avx2(p, s, a, b, scr, o) };
+        return unsafe { run_chunk_avx2(p, s, a, b, scr, o, out) };
     }
-    run_chunk_generic(p, s, a, b, scr, o)
+    run_chunk_generic(p, s, a, b, scr, o, out)
 }
 
 /// Splits `0..len` into chunks of `chunk` operations (a multiple of 256).
@@ -760,10 +781,23 @@ pub(crate) fn chunks(len: u64, chunk: u64) -> Vec<(u64, u64)> {
 /// current rayon pool); the result does not depend on the number of threads.
 pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activity {
     let parts = chunks(stream.len(), opts.chunk);
-    let mut act = if opts.record_per_op || opts.outputs {
+    // Output values go straight to their place in one vector: each chunk
+    // gets its own slice.
+    let nb = p.outputs.len();
+    let mut values = vec![0u128; if opts.outputs { stream.len() as usize * nb } else { 0 }];
+    let mut slices: Vec<&mut [u128]> = Vec::with_capacity(parts.len());
+    let mut rest = &mut values[..];
+    for &(a, b) in &parts {
+        let n = if opts.outputs { (b - a) as usize * nb } else { 0 };
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        slices.push(head);
+        rest = tail;
+    }
+    let mut act = if opts.record_per_op {
         let outs: Vec<Activity> = parts
             .par_iter()
-            .map_init(|| Scratch::new(p), |scr, &(a, b)| run_chunk(p, stream, a, b, scr, opts).act)
+            .zip(slices)
+            .map_init(|| Scratch::new(p), |scr, (&(a, b), out)| run_chunk(p, stream, a, b, scr, opts, out).act)
             .collect();
         let mut acc = Activity::default();
         for o in &outs {
@@ -771,17 +805,18 @@ pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activ
         }
         acc
     } else {
-        parts.par_iter().map_init(|| Scratch::new(p), |scr, &(a, b)| run_chunk(p, stream, a, b, scr, opts).act).reduce(
-            Activity::default,
-            |mut x, y| {
+        parts
+            .par_iter()
+            .zip(slices)
+            .map_init(|| Scratch::new(p), |scr, (&(a, b), out)| run_chunk(p, stream, a, b, scr, opts, out).act)
+            .reduce(Activity::default, |mut x, y| {
                 x += &y;
                 x
-            },
-        )
+            })
     };
     act.toggles.resize(p.slots, 0);
-    if opts.outputs && act.outputs.is_none() {
-        act.outputs = Some(Outputs { buses: p.outputs.len(), values: Vec::new() });
+    if opts.outputs {
+        act.outputs = Some(Outputs { buses: nb, values });
     }
     act
 }

@@ -229,6 +229,32 @@ impl Stream for Generated {
         if k == 0 {
             return;
         }
+        if self.dist == Distribution::Uniform && self.zeros == 0.0 {
+            // `value` for uniform operands without zeros, its steps unrolled:
+            // the high word is drawn only when the width needs it.
+            let kk = k as u64;
+            for (j, op) in out.chunks_exact_mut(k).enumerate() {
+                let i = first.wrapping_add(j as u64);
+                for ((b, v), &width) in op.iter_mut().enumerate().zip(&self.widths) {
+                    let base = i.wrapping_mul(kk).wrapping_add(b as u64).wrapping_mul(4);
+                    let lo = splitmix64_at(self.seed, base) as u128;
+                    *v = match width {
+                        0 => 0,
+                        1..=63 => lo & ((1u128 << width) - 1),
+                        64 => lo,
+                        _ => {
+                            let hi = (splitmix64_at(self.seed, base + 1) as u128) << 64 | lo;
+                            if width >= 128 {
+                                hi
+                            } else {
+                                hi & ((1u128 << width) - 1)
+                            }
+                        }
+                    };
+                }
+            }
+            return;
+        }
         for (j, op) in out.chunks_exact_mut(k).enumerate() {
             for (kk, v) in op.iter_mut().enumerate() {
                 *v = self.value(first + j as u64, kk);
@@ -594,6 +620,19 @@ mod tests {
         assert_eq!(e1, e2);
         assert!(e1.ends_with("2 operands, expected 3"), "{e1}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The uniform fast path of `fill` gives `value`'s operands.
+    #[test]
+    fn uniform_fill_equals_value() {
+        let g = Generated::uniform(&[1, 7, 63, 64, 65, 100, 128, 0], 300, 17);
+        let mut out = vec![0u128; 300 * 8];
+        g.fill(0, &mut out);
+        for i in 0..300 {
+            for k in 0..8 {
+                assert_eq!(out[i * 8 + k], g.value(i as u64, k), "operation {i}, operand {k}");
+            }
+        }
     }
 
     #[test]
