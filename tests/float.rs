@@ -517,6 +517,9 @@ fn ok(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A binary `f32` operation.
+type BinOp = fn(f32, f32) -> f32;
+
 fn signed_zero(negative: bool) -> f32 {
     if negative {
         -0.0
@@ -551,7 +554,7 @@ fn cli_evaluates_float_units() {
         let run = |kind: &str| {
             ok(&tosim(&["unit", "eval", "--kind", kind, "--format", fmt, "--stream", file.to_str().unwrap()]))
         };
-        let bin: [(&str, fn(f32, f32) -> f32); 6] = [
+        let bin: [(&str, BinOp); 6] = [
             ("fadd", |a, b| a + b),
             ("fsub", |a, b| a - b),
             ("fmul", |a, b| a * b),

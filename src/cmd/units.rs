@@ -151,14 +151,6 @@ impl AnySpec {
             AnySpec::Float(s) => s.port_widths().0,
         }
     }
-
-    /// Stable design name.
-    pub fn design_name(&self) -> String {
-        match self {
-            AnySpec::Int(s) => s.design_name(),
-            AnySpec::Float(s) => s.design_name(),
-        }
-    }
 }
 
 /// The inner architecture `--arch` names for a float kind.

@@ -34,8 +34,8 @@
 
 mod batch;
 pub mod circuit;
-pub mod fixed;
 pub mod cost;
+pub mod fixed;
 pub mod micro;
 mod units;
 
