@@ -101,7 +101,7 @@ fn activity_study_facts_and_agreement() {
     let net_json = dir.join("net.json");
     tosim(&["net", "--limit", &samples, "--json", net_json.to_str().unwrap()]);
     let net: Value = serde_json::from_str(&std::fs::read_to_string(&net_json).unwrap()).unwrap();
-    let ours = st["network"].as_array().unwrap();
+    let ours = st["network"]["layers"].as_array().unwrap();
     let layers = net["layers"].as_array().unwrap();
     assert_eq!(ours.len(), layers.len() + 1, "layers and the network total");
     for (a, b) in ours.iter().zip(layers) {
@@ -110,6 +110,22 @@ fn activity_study_facts_and_agreement() {
         assert_eq!(num(a, "samples"), SAMPLES as f64);
     }
     assert_eq!(ours.last().unwrap()["switching_tos"], net["total"]["switching_tos"]);
+    // MAC streams rebuilt per operation: each neuron multiplies every input once
+    // per sample and adds every product and then the bias (64-32-10 network).
+    let ops = st["network"]["ops"].as_array().unwrap();
+    let want = [(32 * 64, 32 * 65), (10 * 32, 10 * 33)];
+    assert_eq!(ops.len(), 4);
+    for (l, (muls, adds)) in want.iter().enumerate() {
+        let (m, a) = (&ops[2 * l], &ops[2 * l + 1]);
+        assert_eq!((m["unit"].as_str(), a["unit"].as_str()), (Some("multiplier"), Some("accumulator")));
+        assert_eq!(num(m, "ops"), (muls * SAMPLES) as f64);
+        assert_eq!(num(a, "ops"), (adds * SAMPLES) as f64);
+        // Their TOs are part of the layer's multiply and add counts (which also
+        // hold the requantisation units of the first layer and the softmax of the last).
+        let prim = &layers[l]["by_primitive"];
+        assert!(num(m, "mean") * num(m, "ops") <= num(&prim["multiply"], "switching_tos") + 0.5);
+        assert!(num(a, "mean") * num(a, "ops") <= num(&prim["add"], "switching_tos") + 0.5);
+    }
 
     // Every figure is an SVG document; the adder Hamming-distance figure has one line per adder.
     for f in st["figures"].as_array().unwrap() {

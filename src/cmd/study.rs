@@ -559,7 +559,7 @@ struct LayerResult {
     per_sample: Vec<f64>,
 }
 
-fn network(samples: usize) -> Result<Vec<LayerResult>> {
+fn network(samples: usize) -> Result<Network> {
     use tosim_nn::{load_onnx, DataSet, GateNet, IntFormat, Profile, QuantNet};
     let model = Path::new("circuits/models/digits_mlp.onnx");
     let data = Path::new("circuits/models/digits_test_x.npy");
@@ -618,7 +618,98 @@ fn network(samples: usize) -> Result<Vec<LayerResult>> {
         median_neuron_cv: f64::NAN,
         per_sample: total,
     });
-    Ok(out)
+    let ops = network_ops(&g, &xq, &runs);
+    Ok(Network { layers: out, ops })
+}
+
+/// One unit role of one layer, operation by operation on the network's real operands.
+#[derive(Serialize, Debug)]
+struct OpsResult {
+    layer: String,
+    /// `multiplier` (the MAC multiplier) or `accumulator` (the MAC adder, bias step included).
+    unit: String,
+    ops: usize,
+    /// Operations with at least one zero operand.
+    zero_operand_fraction: f64,
+    mean: f64,
+    cv: f64,
+    p5: f64,
+    median: f64,
+    p95: f64,
+    min: f64,
+    max: f64,
+    #[serde(skip)]
+    per_op: Vec<f64>,
+}
+
+/// Switching TOs per operation of every neuron's MAC multiplier and
+/// accumulator, rebuilt from the operands the gate-level run feeds them (the
+/// same order: per sample, (weight, input) for every input, then the bias
+/// added), each neuron's units from reset, on the network's own compiled units.
+fn network_ops(g: &tosim_nn::GateNet, xq: &[Vec<i64>], runs: &[tosim_nn::LayerRun]) -> Vec<OpsResult> {
+    let f = g.qnet.format;
+    let (b, acc_bits) = (f.bits(), f.acc_bits());
+    let opts = Options { per_op_stats: false, record_per_op: true, ..Options::default() };
+    let mut out = Vec::new();
+    for (l, (ql, hw)) in g.qnet.layers.iter().zip(&g.layers).enumerate() {
+        let inputs: Vec<Vec<i64>> =
+            if l == 0 { xq.to_vec() } else { (0..xq.len()).map(|s| runs[l - 1].sample_outputs(s)).collect() };
+        let d = &ql.dense;
+        let acc_ports = hw.acc.program.input_widths().len();
+        let (mut mul_tos, mut acc_tos) = (Vec::new(), Vec::new());
+        let (mut mul_zero, mut acc_zero) = (0usize, 0usize);
+        for o in 0..d.outputs {
+            let w = d.row(o);
+            let (mut mv, mut av) = (Vec::new(), Vec::new());
+            for x in &inputs {
+                let mut acc: u128 = 0;
+                let mut add = |acc: &mut u128, p: u128, av: &mut Vec<u128>| {
+                    av.extend([*acc, p]);
+                    av.extend(std::iter::repeat(0).take(acc_ports - 2));
+                    acc_zero += usize::from(*acc == 0 || p == 0);
+                    *acc = (*acc + p) & mask(acc_bits);
+                };
+                for (&wi, &xi) in w.iter().zip(x) {
+                    mv.extend([(wi as u128) & mask(b), (xi as u128) & mask(b)]);
+                    mul_zero += usize::from(wi == 0 || xi == 0);
+                    add(&mut acc, ((wi * xi) as u128) & mask(acc_bits), &mut av);
+                }
+                add(&mut acc, (d.bias[o] as u128) & mask(acc_bits), &mut av);
+            }
+            let run = |p: &Program, k: usize, v: Vec<u128>| {
+                run_zero_delay(p, &Recorded::new(k, v), &opts).per_op.unwrap_or_default()
+            };
+            mul_tos.extend(run(&hw.mul.program, 2, mv).iter().map(|c| c.switching_tos as f64));
+            acc_tos.extend(run(&hw.acc.program, acc_ports, av).iter().map(|c| c.switching_tos as f64));
+        }
+        for (unit, tos, zeros) in [("multiplier", mul_tos, mul_zero), ("accumulator", acc_tos, acc_zero)] {
+            let s = Summary::of(&tos);
+            out.push(OpsResult {
+                layer: ql.name.clone(),
+                unit: unit.into(),
+                ops: s.n,
+                zero_operand_fraction: zeros as f64 / s.n.max(1) as f64,
+                mean: s.mean,
+                cv: s.cv(),
+                p5: s.p5,
+                median: s.median,
+                p95: s.p95,
+                min: s.min,
+                max: s.max,
+                per_op: tos,
+            });
+        }
+    }
+    out
+}
+
+/// The network part of the study.
+#[derive(Serialize, Debug, Default)]
+struct Network {
+    /// Per layer and in total, per sample.
+    layers: Vec<LayerResult>,
+    /// Per MAC operation, per layer.
+    ops: Vec<OpsResult>,
 }
 
 /// The whole study, as written with --json.
@@ -627,7 +718,7 @@ struct Study {
     ops: u64,
     seed: u64,
     units: Vec<UnitResult>,
-    network: Vec<LayerResult>,
+    network: Network,
     figures: Vec<String>,
 }
 
@@ -642,7 +733,7 @@ fn curve(p: &[Point]) -> Curve {
     (p.iter().map(|p| (p.x, p.mean)).collect(), p.iter().map(|p| (p.x, p.p5, p.p95)).collect())
 }
 
-fn figures(units: &[Unit], res: &[UnitResult], net: &[LayerResult], a: &ActivityArgs) -> Result<Vec<String>> {
+fn figures(units: &[Unit], res: &[UnitResult], net: &Network, a: &ActivityArgs) -> Result<Vec<String>> {
     let mut figs: Vec<(String, String)> = Vec::new();
     let sub = format!("zero-delay, textbook cells, seed {}; line: mean, band: p5–p95", a.seed);
     for (g, what) in [
@@ -804,17 +895,36 @@ fn figures(units: &[Unit], res: &[UnitResult], net: &[LayerResult], a: &Activity
         }
         figs.push(("activity-spread.svg".into(), b.size(820.0, 460.0).to_svg()));
     }
-    if !net.is_empty() {
+    if !net.layers.is_empty() {
         let mut b = BoxPlot::new(
             "Digits MLP (int8): switching TOs per sample, relative to the layer's mean",
             "switching TOs of the sample / mean over samples",
         )
-        .subtitle(&format!("{} test samples; box: quartiles, whiskers: p5–p95, dots: min and max", net[0].samples));
-        for l in net {
+        .subtitle(&format!(
+            "{} test samples; box: quartiles, whiskers: p5–p95, dots: min and max",
+            net.layers[0].samples
+        ));
+        for l in &net.layers {
             let rel: Vec<f64> = l.per_sample.iter().map(|t| t / l.mean.max(f64::MIN_POSITIVE)).collect();
             b = b.group(&l.layer, &rel);
         }
         figs.push(("activity-network.svg".into(), b.to_svg()));
+    }
+    if !net.ops.is_empty() {
+        let mut h = Histogram::new(
+            "MAC multiplier (signed 8×8 Dadda + Kogge-Stone): switching TOs per operation",
+            "switching TOs",
+        )
+        .fraction()
+        .bins(40)
+        .subtitle("each neuron's multiplier on the digits network's operands, against uniform random operands");
+        for o in net.ops.iter().filter(|o| o.unit == "multiplier") {
+            h = h.series(&format!("{} (digits)", o.layer), &o.per_op);
+        }
+        if let Some(r) = res.iter().find(|r| r.name == "mul8 dadda+ks") {
+            h = h.series("uniform random", &r.uniform_tos);
+        }
+        figs.push(("activity-network-ops.svg".into(), h.to_svg()));
     }
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let mut names = Vec::new();
@@ -836,7 +946,7 @@ fn f(v: f64, d: usize) -> String {
     }
 }
 
-fn tables(res: &[UnitResult], net: &[LayerResult]) -> String {
+fn tables(res: &[UnitResult], net: &Network) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -874,11 +984,11 @@ fn tables(res: &[UnitResult], net: &[LayerResult]) -> String {
         };
         let _ = writeln!(s, "| {} | {} | {} / {} |", r.name, sg.join(" "), f(z(0.5), 2), f(z(0.9), 2));
     }
-    if !net.is_empty() {
+    if !net.layers.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "| layer | neurons | samples | switching TOs | mean per sample | CV | min | max | max/min | median neuron CV |");
         let _ = writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
-        for l in net {
+        for l in &net.layers {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} % | {} | {} | {} | {} |",
@@ -896,6 +1006,31 @@ fn tables(res: &[UnitResult], net: &[LayerResult]) -> String {
                 } else {
                     format!("{} %", f(100.0 * l.median_neuron_cv, 1))
                 },
+            );
+        }
+    }
+    if !net.ops.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "| layer | unit | operations | with a zero operand | mean TOs/op | CV | p5 | median | p95 | min | max |"
+        );
+        let _ = writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for o in &net.ops {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} % | {} | {} % | {} | {} | {} | {} | {} |",
+                o.layer,
+                o.unit,
+                o.ops,
+                f(100.0 * o.zero_operand_fraction, 1),
+                f(o.mean, 1),
+                f(100.0 * o.cv, 1),
+                o.p5,
+                o.median,
+                o.p95,
+                o.min,
+                o.max
             );
         }
     }
@@ -946,7 +1081,7 @@ fn activity(a: ActivityArgs) -> Result<()> {
     let res: Vec<UnitResult> =
         units.iter().map(|u| study_unit(u, a.ops, a.seed, a.data.as_deref())).collect::<Result<_>>()?;
     eprintln!("study: units simulated at {:.1} s", t0.elapsed().as_secs_f64());
-    let net = if a.net_samples > 0 { network(a.net_samples)? } else { Vec::new() };
+    let net = if a.net_samples > 0 { network(a.net_samples)? } else { Network::default() };
     eprintln!("study: network done at {:.1} s", t0.elapsed().as_secs_f64());
     let figs = figures(&units, &res, &net, &a)?;
     write_csv(&a.out.join("activity-units.csv"), &res)?;
