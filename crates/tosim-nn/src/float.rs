@@ -1045,7 +1045,8 @@ impl FloatGateNet {
         shard: Option<(usize, usize, usize, usize)>,
     ) -> Result<NetReport> {
         let width = ctx.net.input_width().max(1);
-        let samples = run.op_disagreements.len();
+        // The samples run (and present in `ctx.x`).
+        let samples = run.op_disagreements.len().min(ctx.x.len() / width);
         let s64 = samples as u64;
         let mut disagreeing = 0;
         let (mut gate_ok, mut ref_ok, mut float_ok) = (0usize, 0usize, 0usize);
@@ -1057,10 +1058,10 @@ impl FloatGateNet {
             if got != want.layers || run.op_disagreements[s] > 0 {
                 disagreeing += 1;
             }
-            if let Some(l) = ctx.labels {
-                gate_ok += usize::from(got.last().map_or(-1, |v| self.net.label(v)) == l[s]);
-                ref_ok += usize::from(self.net.label(want.logits()) == l[s]);
-                float_ok += usize::from(ctx.net.label_of(&ctx.net.forward_f32(x)) == l[s]);
+            if let Some(l) = ctx.labels.and_then(|l| l.get(s)) {
+                gate_ok += usize::from(got.last().map_or(-1, |v| self.net.label(v)) == *l);
+                ref_ok += usize::from(self.net.label(want.logits()) == *l);
+                float_ok += usize::from(ctx.net.label_of(&ctx.net.forward_f32(x)) == *l);
             }
         }
         let mut layers = Vec::new();
