@@ -1072,7 +1072,7 @@ fn activity(a: ActivityArgs) -> Result<()> {
     let lib = Library::named("textbook", None).context("loading the textbook library")?;
     let units = units(&lib, a.only.as_deref())?;
     if units.is_empty() {
-        bail!("--only {:?} selects no unit", a.only);
+        bail!("--only {}: selects no unit", a.only.as_deref().unwrap_or(""));
     }
     if let Some(d) = &a.data {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;

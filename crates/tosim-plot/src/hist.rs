@@ -257,7 +257,7 @@ impl BoxPlot {
         let slot = (frame.area().x1 - frame.area().x0) / k;
         let rotate = longest > slot - 4.0;
         if rotate {
-            frame.extra_bottom = (longest * 0.72).min(self.height * 0.4);
+            frame.extra_bottom = (longest * 0.66 - 28.0).clamp(0.0, self.height * 0.4);
         }
         let a = frame.area();
         let ys = Scale { lo: ylo, hi: yhi, log: self.log_y, p0: a.y1, p1: a.y0 };
