@@ -924,57 +924,105 @@ impl FloatGateNet {
     /// in parallel; its counts do not depend on the split.
     fn simulate(&self, recs: &[Recorder], first: usize, operands: &[usize], acc: &mut LayerAcc, bad: &mut [u64]) {
         let threads = rayon::current_num_threads().max(1) as u64;
+        let nb = recs.first().map_or(0, |r| r.outputs.len());
         for (ui, (u, &k)) in self.units.iter().zip(operands).enumerate() {
-            let mut segs: Vec<(usize, &[u32])> = Vec::new();
-            let mut starts: Vec<u64> = vec![0];
-            for (o, r) in recs.iter().enumerate() {
-                let t = &r.units[ui];
-                if t.len() > 0 {
-                    segs.push((o, &t.operands));
-                    starts.push(starts[starts.len() - 1] + 1 + t.len() as u64);
-                }
-            }
-            let total = starts[starts.len() - 1];
+            let segs: Vec<(usize, &[u32])> = recs
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.units[ui].len() > 0)
+                .map(|(o, r)| (o, &r.units[ui].operands[..]))
+                .collect();
+            let total: u64 = segs.iter().map(|(_, ops)| 1 + (ops.len() / k) as u64).sum();
             if total == 0 {
                 continue;
             }
-            let stream = LayerStream { k, segs: &segs, starts: &starts, carry: &acc.carry, unit: ui };
-            // Chunks of at least 16 blocks, about four per thread.
-            let chunk = (total / (CHUNKS_PER_THREAD * threads)).clamp(MIN_CHUNK, 1 << 18);
-            let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk };
-            let act = run_zero_delay(&u.program, &stream, &opts);
-            let per_op = act.per_op.unwrap_or_default();
-            // The first output bus of every operation (units with one output
-            // bus: the values as they are).
-            let outputs = act.outputs.unwrap_or_default();
-            let bus0: Vec<u128>;
-            let out: &[u128] = if outputs.buses() == 1 {
-                outputs.values()
-            } else {
-                bus0 = outputs.bus(0).collect();
-                &bus0
-            };
-            let tr = u.transistors();
-            for (&(o, _), &st) in segs.iter().zip(&starts) {
-                let t = &recs[o].units[ui];
-                let base = st as usize + 1;
-                for i in 0..t.len() {
-                    let j = base + i;
-                    let sw = per_op.get(j).map_or(0, |c| c.switching_tos);
-                    let c = &mut acc.counts[o][t.prim[i] as usize];
-                    c.operations += 1;
-                    c.static_tos += tr;
-                    c.switching_tos += sw;
-                    let s = t.sample[i] as usize;
-                    acc.per_sample[o][s] += sw;
-                    if out.get(j) != Some(&t.expect[i]) {
-                        bad[s] += 1;
-                    }
+            // Groups of whole elements, at least 16 blocks and about four per
+            // thread: each is an independent stream (it starts with a
+            // separator) run as one engine chunk.
+            let target = (total / (CHUNKS_PER_THREAD * threads)).clamp(MIN_CHUNK, 1 << 18);
+            let mut groups: Vec<Range<usize>> = Vec::new();
+            let (mut g0, mut len) = (0, 0u64);
+            for (i, (_, ops)) in segs.iter().enumerate() {
+                len += 1 + (ops.len() / k) as u64;
+                if len >= target || i + 1 == segs.len() {
+                    groups.push(g0..i + 1);
+                    (g0, len) = (i + 1, 0);
                 }
-                for (s, &(uo, i)) in recs[o].outputs.iter().enumerate() {
-                    if uo == ui {
-                        acc.outputs[o][first + s] = out.get(base + i).map_or(-1, |&v| v as i64);
+            }
+            let tr = u.transistors();
+            let carry = &acc.carry;
+            let results: Vec<Vec<SegOut>> = groups
+                .par_iter()
+                .map(|g| {
+                    let gsegs = &segs[g.clone()];
+                    let mut starts = Vec::with_capacity(gsegs.len() + 1);
+                    starts.push(0u64);
+                    for (_, ops) in gsegs {
+                        starts.push(starts[starts.len() - 1] + 1 + (ops.len() / k) as u64);
                     }
+                    let len = starts[starts.len() - 1];
+                    let stream = LayerStream { k, segs: gsegs, starts: &starts, carry, unit: ui };
+                    let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk: len };
+                    let act = run_zero_delay(&u.program, &stream, &opts);
+                    let per_op = act.per_op.unwrap_or_default();
+                    // The first output bus of every operation (units with one
+                    // output bus: the values as they are).
+                    let outputs = act.outputs.unwrap_or_default();
+                    let bus0: Vec<u128>;
+                    let out: &[u128] = if outputs.buses() == 1 {
+                        outputs.values()
+                    } else {
+                        bus0 = outputs.bus(0).collect();
+                        &bus0
+                    };
+                    gsegs
+                        .iter()
+                        .zip(&starts)
+                        .map(|(&(o, _), &st)| {
+                            let t = &recs[o].units[ui];
+                            let base = st as usize + 1;
+                            let mut r = SegOut {
+                                o,
+                                counts: [Counts::default(); PRIMS.len()],
+                                per_sample: vec![0; nb],
+                                bad: vec![0; nb],
+                                outputs: Vec::new(),
+                            };
+                            for i in 0..t.len() {
+                                let j = base + i;
+                                let sw = per_op.get(j).map_or(0, |c| c.switching_tos);
+                                let c = &mut r.counts[t.prim[i] as usize];
+                                c.operations += 1;
+                                c.static_tos += tr;
+                                c.switching_tos += sw;
+                                let s = t.sample[i] as usize - first;
+                                r.per_sample[s] += sw;
+                                if out.get(j) != Some(&t.expect[i]) {
+                                    r.bad[s] += 1;
+                                }
+                            }
+                            for (s, &(uo, i)) in recs[o].outputs.iter().enumerate() {
+                                if uo == ui {
+                                    r.outputs.push((first + s, out.get(base + i).map_or(-1, |&v| v as i64)));
+                                }
+                            }
+                            r
+                        })
+                        .collect()
+                })
+                .collect();
+            for r in results.into_iter().flatten() {
+                for (a, c) in acc.counts[r.o].iter_mut().zip(&r.counts) {
+                    *a += c;
+                }
+                for (a, b) in acc.per_sample[r.o][first..first + nb].iter_mut().zip(&r.per_sample) {
+                    *a += b;
+                }
+                for (a, b) in bad[first..first + nb].iter_mut().zip(&r.bad) {
+                    *a += b;
+                }
+                for (s, v) in r.outputs {
+                    acc.outputs[r.o][s] = v;
                 }
             }
             for &(o, ops) in &segs {
@@ -982,6 +1030,15 @@ impl FloatGateNet {
             }
         }
     }
+}
+
+/// One element's results from one engine run (samples relative to the batch).
+struct SegOut {
+    o: usize,
+    counts: [Counts; PRIMS.len()],
+    per_sample: Vec<u64>,
+    bad: Vec<u64>,
+    outputs: Vec<(usize, i64)>,
 }
 
 /// A layer's counts, per element, while its batches run.
