@@ -688,3 +688,33 @@ fn net_command_fixed_point_and_batchnorm() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("q9.9") && err.contains("qM.N"), "{err}");
 }
+
+/// The generated fixtures in `circuits/models/fixtures/` (batch norm with
+/// sigmoid and softmax, batch norm with tanh, and their inputs) are exactly
+/// what `tosim_nn::testing` builds; `TOSIM_WRITE_FIXTURES=1 cargo test --test
+/// tests nn::generated_fixture_files` rewrites them.
+#[test]
+fn generated_fixture_files_are_current() {
+    use tosim_nn::testing::{random_mlp_onnx, uniform};
+    let x: Vec<f32> = uniform(44, 64 * 16).iter().map(|v| 2.0 * v).collect();
+    let files = [
+        ("mlp_bn_sigmoid_softmax.onnx", random_mlp_onnx(42, &[16, 24, 12, 4], 0.5, "Sigmoid", true, "Softmax")),
+        ("mlp_bn_tanh.onnx", random_mlp_onnx(43, &[16, 24, 12, 4], 0.5, "Tanh", true, "")),
+        ("mlp16_x.npy", tosim_nn::npy::encode_npy_f32(&[64, 16], &x)),
+    ];
+    let dir = models().join("fixtures");
+    for (name, bytes) in &files {
+        if std::env::var_os("TOSIM_WRITE_FIXTURES").is_some() {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+        assert!(std::fs::read(dir.join(name)).unwrap() == *bytes, "{name} differs from its generator");
+    }
+    // They load, and every int format agrees on them with the batch norm unfolded.
+    for model in ["mlp_bn_sigmoid_softmax.onnx", "mlp_bn_tanh.onnx"] {
+        let net = load_onnx(&dir.join(model)).unwrap();
+        for name in ["int8", "int16", "q4.12"] {
+            let q = QuantNet::with_batchnorm(&net, IntFormat::parse(name).unwrap(), &x, true).unwrap();
+            agree(&net, &q, &x[..16 * 16], Profile::default_profile().unwrap(), &format!("{model} {name}"));
+        }
+    }
+}
