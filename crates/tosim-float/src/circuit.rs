@@ -1,6 +1,6 @@
 //! A folding netlist builder with sub-netlist composition.
 //!
-//! [`Circuit`] is a construction layer over [`NetlistBuilder`]: every gate
+//! [`Circuit`] is a construction layer over tosim-units' [`Logic`]: every gate
 //! added through it is simplified against constant and repeated inputs
 //! (the reduced function is matched back to the smallest abstract [`Gate`]
 //! that computes it), identical gates are shared, and logic no output reads is
@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 
 use tosim_cells::TruthTable;
-use tosim_netlist::{Gate, NetId, Netlist, NetlistBuilder};
+use tosim_netlist::{Gate, Netlist};
+use tosim_units::logic::Logic;
 use tosim_units::{Arch, Kind, UnitSpec};
 
 use crate::FloatError;
@@ -27,30 +28,18 @@ pub const ZERO: Wire = Wire(0);
 /// Constant 1.
 pub const ONE: Wire = Wire(1);
 
-#[derive(Clone, Copy, Debug)]
-enum Src {
-    Const,
-    Input,
-    Node(u32),
-}
-
-#[derive(Clone, Debug)]
-struct Node {
-    gate: Gate,
-    ins: Vec<Wire>,
-    outs: Vec<Wire>,
-}
-
-/// The folding builder (see the module documentation).
+/// The folding builder (see the module documentation). The gate store,
+/// structural sharing, inverter lookup and dead-logic removal are
+/// tosim-units' [`Logic`]; this layer adds truth-table folding and
+/// sub-netlist instantiation.
 pub struct Circuit {
-    name: String,
-    srcs: Vec<Src>,
-    nodes: Vec<Node>,
-    share: HashMap<(Gate, Vec<Wire>), u32>,
+    core: Logic,
     matches: HashMap<(usize, u64), (Gate, Vec<usize>)>,
     units: HashMap<UnitSpec, Netlist>,
-    inputs: Vec<(String, Vec<Wire>)>,
-    outputs: Vec<(String, Vec<Wire>)>,
+}
+
+fn sigs(ws: &[Wire]) -> Vec<u32> {
+    ws.iter().map(|w| w.0).collect()
 }
 
 impl Circuit {
@@ -94,16 +83,7 @@ impl Circuit {
                 }
             }
         }
-        Circuit {
-            name: name.to_string(),
-            srcs: vec![Src::Const, Src::Const],
-            nodes: Vec::new(),
-            share: HashMap::new(),
-            matches,
-            units: HashMap::new(),
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-        }
+        Circuit { core: Logic::new(name), matches, units: HashMap::new() }
     }
 
     /// The constant wire for `v`.
@@ -130,49 +110,26 @@ impl Circuit {
 
     /// Declares an input bus, LSB first.
     pub fn input(&mut self, name: &str, width: usize) -> Vec<Wire> {
-        let ws: Vec<Wire> = (0..width)
-            .map(|_| {
-                self.srcs.push(Src::Input);
-                Wire(self.srcs.len() as u32 - 1)
-            })
-            .collect();
-        self.inputs.push((name.to_string(), ws.clone()));
-        ws
+        self.core.input(name, width).into_iter().map(Wire).collect()
     }
 
     /// Declares an output bus, LSB first.
     pub fn output(&mut self, name: &str, wires: &[Wire]) {
-        self.outputs.push((name.to_string(), wires.to_vec()));
+        self.core.output(name, &sigs(wires));
     }
 
     /// Number of gates added so far (before dead logic is removed).
     pub fn gate_count(&self) -> usize {
-        self.nodes.len()
+        self.core.gate_count()
     }
 
     fn raw(&mut self, gate: Gate, ins: &[Wire]) -> Vec<Wire> {
-        let key = (gate, ins.to_vec());
-        if let Some(&k) = self.share.get(&key) {
-            return self.nodes[k as usize].outs.clone();
-        }
-        let node = self.nodes.len() as u32;
-        let outs: Vec<Wire> = (0..gate.outputs().len())
-            .map(|_| {
-                self.srcs.push(Src::Node(node));
-                Wire(self.srcs.len() as u32 - 1)
-            })
-            .collect();
-        self.nodes.push(Node { gate, ins: ins.to_vec(), outs: outs.clone() });
-        self.share.insert(key, node);
-        outs
+        self.core.cell(gate, &sigs(ins)).into_iter().map(Wire).collect()
     }
 
     /// The wire `w` inverts, when `w` is an inverter's output.
     fn inverted(&self, w: Wire) -> Option<Wire> {
-        match self.srcs.get(w.0 as usize) {
-            Some(Src::Node(k)) if self.nodes[*k as usize].gate == Gate::Inv => Some(self.nodes[*k as usize].ins[0]),
-            _ => None,
-        }
+        self.core.inverted(w.0).map(Wire)
     }
 
     /// Reduces `f` over `ins` (constants substituted, repeated wires merged):
@@ -500,60 +457,12 @@ impl Circuit {
         (x.iter().map(|&w| self.andnot(w, big)).collect(), sticky)
     }
 
-    /// Removes logic no output reads and builds the checked netlist.
-    ///
-    /// A full adder whose sum is unread becomes a MAJ3, one whose carry is
-    /// unread two XOR2; a half adder with one output read an XOR2 or an AND2.
+    /// Removes logic no output reads and builds the checked netlist
+    /// ([`Logic::finish`]: a full adder whose sum is unread becomes a MAJ3,
+    /// one whose carry is unread two XOR2; a half adder with one output read
+    /// an XOR2 or an AND2).
     pub fn finish(self) -> Result<Netlist, FloatError> {
-        let mut live = vec![false; self.srcs.len()];
-        for (_, ws) in &self.outputs {
-            for w in ws {
-                live[w.0 as usize] = true;
-            }
-        }
-        for node in self.nodes.iter().rev() {
-            if node.outs.iter().any(|o| live[o.0 as usize]) {
-                for i in &node.ins {
-                    live[i.0 as usize] = true;
-                }
-            }
-        }
-        let mut b = NetlistBuilder::new(&self.name);
-        let mut net: Vec<NetId> = vec![NetId(0); self.srcs.len()];
-        net[ONE.0 as usize] = b.one();
-        for (name, ws) in &self.inputs {
-            let nets = b.add_input_bus(name, ws.len());
-            for (w, n) in ws.iter().zip(nets) {
-                net[w.0 as usize] = n;
-            }
-        }
-        for node in &self.nodes {
-            let lv: Vec<bool> = node.outs.iter().map(|o| live[o.0 as usize]).collect();
-            if !lv.iter().any(|&x| x) {
-                continue;
-            }
-            let ins: Vec<NetId> = node.ins.iter().map(|i| net[i.0 as usize]).collect();
-            match (node.gate, lv.as_slice()) {
-                (Gate::Fa, [false, true]) => net[node.outs[1].0 as usize] = b.gate(Gate::Maj3, &ins),
-                (Gate::Fa, [true, false]) => {
-                    let t = b.gate(Gate::Xor2, &ins[..2]);
-                    net[node.outs[0].0 as usize] = b.gate(Gate::Xor2, &[t, ins[2]]);
-                }
-                (Gate::Ha, [false, true]) => net[node.outs[1].0 as usize] = b.gate(Gate::And2, &ins),
-                (Gate::Ha, [true, false]) => net[node.outs[0].0 as usize] = b.gate(Gate::Xor2, &ins),
-                (g, _) => {
-                    let outs = b.add_cell(g, &ins);
-                    for (o, n) in node.outs.iter().zip(outs) {
-                        net[o.0 as usize] = n;
-                    }
-                }
-            }
-        }
-        for (name, ws) in &self.outputs {
-            let nets: Vec<NetId> = ws.iter().map(|w| net[w.0 as usize]).collect();
-            b.add_output_bus(name, &nets);
-        }
-        Ok(b.finish()?)
+        Ok(self.core.finish()?)
     }
 }
 

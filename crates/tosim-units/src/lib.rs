@@ -36,7 +36,7 @@
 mod adders;
 mod basic;
 mod divsqrt;
-mod logic;
+pub mod logic;
 mod mul;
 
 use std::fmt;

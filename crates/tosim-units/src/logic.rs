@@ -6,17 +6,22 @@
 //! with a constant 0 input is a half adder, a full adder whose sum is never
 //! read is a majority gate, …), so the structure a generator describes is the
 //! structure that ends up in the netlist, minus what cannot matter.
+//!
+//! Public so that other generators (tosim-float's `Circuit`, which adds
+//! truth-table folding and sub-netlist instantiation on top) share its gate
+//! store, structural sharing and dead-logic removal: [`Logic::cell`],
+//! [`Logic::inverted`], [`Logic::input`], [`Logic::output`], [`Logic::finish`].
 
 use std::collections::HashMap;
 
 use tosim_netlist::{Gate, NetId, Netlist, NetlistBuilder, NetlistError};
 
 /// A signal: 0 and 1 are the constants, others are primary inputs or gate outputs.
-pub(crate) type Sig = u32;
+pub type Sig = u32;
 /// Constant 0.
-pub(crate) const ZERO: Sig = 0;
+pub const ZERO: Sig = 0;
 /// Constant 1.
-pub(crate) const ONE: Sig = 1;
+pub const ONE: Sig = 1;
 
 #[derive(Clone, Copy, Debug)]
 enum Src {
@@ -33,7 +38,7 @@ struct Node {
 }
 
 /// The construction context (see the module documentation).
-pub(crate) struct Logic {
+pub struct Logic {
     name: String,
     sigs: Vec<Src>,
     nodes: Vec<Node>,
@@ -44,7 +49,7 @@ pub(crate) struct Logic {
 
 impl Logic {
     /// An empty design called `name`.
-    pub(crate) fn new(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         Logic {
             name: name.to_string(),
             sigs: vec![Src::Const(false), Src::Const(true)],
@@ -56,7 +61,7 @@ impl Logic {
     }
 
     /// Declares an input bus, LSB first.
-    pub(crate) fn input(&mut self, name: &str, width: usize) -> Vec<Sig> {
+    pub fn input(&mut self, name: &str, width: usize) -> Vec<Sig> {
         let sigs: Vec<Sig> = (0..width)
             .map(|_| {
                 self.sigs.push(Src::Input);
@@ -68,7 +73,7 @@ impl Logic {
     }
 
     /// Declares an output bus, LSB first.
-    pub(crate) fn output(&mut self, name: &str, sigs: &[Sig]) {
+    pub fn output(&mut self, name: &str, sigs: &[Sig]) {
         self.outputs.push((name.to_string(), sigs.to_vec()));
     }
 
@@ -89,8 +94,13 @@ impl Logic {
         }
     }
 
+    /// Number of gates added so far (before dead logic is removed).
+    pub fn gate_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// The signal `s` inverts, when `s` is the output of an inverter.
-    fn inverted(&self, s: Sig) -> Option<Sig> {
+    pub fn inverted(&self, s: Sig) -> Option<Sig> {
         match self.sigs[s as usize] {
             Src::Node { node } if self.nodes[node].gate == Gate::Inv => Some(self.nodes[node].ins[0]),
             _ => None,
@@ -106,7 +116,7 @@ impl Logic {
     }
 
     /// Adds a gate without folding (identical gates are shared).
-    pub(crate) fn cell(&mut self, gate: Gate, ins: &[Sig]) -> Vec<Sig> {
+    pub fn cell(&mut self, gate: Gate, ins: &[Sig]) -> Vec<Sig> {
         let key = (gate, ins.to_vec());
         if let Some(&k) = self.share.get(&key) {
             return self.nodes[k].outs.clone();
@@ -385,7 +395,7 @@ impl Logic {
     /// A full adder whose sum is unread becomes a MAJ3, one whose carry is
     /// unread becomes two XOR2; a half adder with one output read becomes an
     /// XOR2 or an AND2.
-    pub(crate) fn finish(self) -> Result<Netlist, NetlistError> {
+    pub fn finish(self) -> Result<Netlist, NetlistError> {
         let mut live = vec![false; self.sigs.len()];
         for (_, sigs) in &self.outputs {
             for &s in sigs {
