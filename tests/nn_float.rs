@@ -258,3 +258,26 @@ fn float_profile_table_selects_architectures() {
     let e = Profile::parse(&text, Path::new("p.toml"), None).unwrap_err().to_string();
     assert!(e.contains("float.root") && e.contains("dadda"), "{e}");
 }
+
+/// The shipped fixtures (PyTorch-style all_ops, and the generated MLPs with
+/// batch norm, sigmoid, tanh and softmax) agree bit for bit in every format,
+/// batch norm unfolded and folded.
+#[test]
+fn shipped_fixtures_agree_in_every_format() {
+    let f = support::repo().join("circuits/models/fixtures");
+    for (model, data) in [
+        ("all_ops.onnx", "all_ops_x.npy"),
+        ("mlp_bn_sigmoid_softmax.onnx", "mlp16_x.npy"),
+        ("mlp_bn_tanh.onnx", "mlp16_x.npy"),
+    ] {
+        let net = load_onnx(&f.join(model)).unwrap();
+        let ds = DataSet::load(&net, &f.join(data), None).unwrap();
+        let n = ds.samples.min(8);
+        for fmt in FORMATS {
+            for bn in [BatchNormMode::Unfold, BatchNormMode::Fold] {
+                let r = run_and_check(&net, fmt, bn, &ds.x[..n * ds.width], None);
+                assert_eq!(r.samples, n, "{model} {fmt} {bn:?}");
+            }
+        }
+    }
+}
