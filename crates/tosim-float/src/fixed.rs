@@ -218,7 +218,7 @@ fn exp_consts(func: FixedFn, w: u32, scale: f64, fe: u32) -> Result<ExpConsts, F
         )));
     }
     let mut g = 0;
-    while g + 1 <= 2 * p - 2 && lof(g + 1) < lim {
+    while g < 2 * p - 2 && lof(g + 1) < lim {
         g += 1;
     }
     let l = lof(g);

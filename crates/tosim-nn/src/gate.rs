@@ -390,16 +390,14 @@ impl Units<'_> {
         let mut units: Vec<Arc<HwUnit>> = Vec::new();
         let mut step_unit = Vec::with_capacity(program.program.steps.len());
         for (s, &role) in program.program.steps.iter().zip(&program.roles) {
-            step_unit.push(match self.micro(s.op, role, u)? {
-                None => None,
-                Some(h) => Some(match units.iter().position(|x| Arc::ptr_eq(x, &h)) {
-                    Some(i) => i,
-                    None => {
-                        units.push(h);
-                        units.len() - 1
-                    }
-                }),
-            });
+            let h = self.micro(s.op, role, u)?;
+            step_unit.push(h.map(|h| match units.iter().position(|x| Arc::ptr_eq(x, &h)) {
+                Some(i) => i,
+                None => {
+                    units.push(h);
+                    units.len() - 1
+                }
+            }));
         }
         let lanes = program.lanes.clone();
         Ok(MicroUnits { program, step_unit, lanes, units })

@@ -306,7 +306,7 @@ impl QBatchNorm {
 /// `⌊√a⌋`.
 pub(crate) fn isqrt_u64(a: u64) -> u64 {
     let mut x = (a as f64).sqrt() as u64;
-    while x.checked_mul(x).is_none_or(|v| v > a) {
+    while x.checked_mul(x).map_or(true, |v| v > a) {
         x -= 1;
     }
     while (x + 1).checked_mul(x + 1).is_some_and(|v| v <= a) {
@@ -663,9 +663,9 @@ fn unfold_bn(
     let mut radicand = Vec::with_capacity(n);
     let mut exps = Vec::with_capacity(n);
     let mut ymax_real = 0f64;
-    for o in 0..n {
+    for (o, &ab) in accb.iter().enumerate() {
         let mu = (f64::from(b.mean[o]) / acc_scale).round();
-        if !(mu.abs() < 2f64.powi(a as i32 - 2)) || accb[o] + mu.abs() as i128 >= 1i128 << (a - 1) {
+        if mu.is_nan() || mu.abs() >= 2f64.powi(a as i32 - 2) || ab + mu.abs() as i128 >= 1i128 << (a - 1) {
             return Err(err(format!(
                 "neuron {o}: the batch-norm mean {} overflows the {a}-bit accumulator",
                 b.mean[o]
@@ -689,16 +689,16 @@ fn unfold_bn(
         radicand.push(rad(e) as u64);
         exps.push(e);
         let g = f64::from(b.scale[o]).abs() / v.sqrt();
-        ymax_real = ymax_real.max(g * (accb[o] as f64 + mu.abs()) * acc_scale + f64::from(b.shift[o]).abs());
+        ymax_real = ymax_real.max(g * (ab as f64 + mu.abs()) * acc_scale + f64::from(b.shift[o]).abs());
     }
     // Every output within 2^(A−3) steps (a factor 2 of margin for the roundings).
     let output_scale = if ymax_real > 0.0 { ymax_real / 2f64.powi(a as i32 - 3) } else { 1.0 };
     let mut gain = Vec::with_capacity(n);
     let mut gain_shift = Vec::with_capacity(n);
     let mut offset = Vec::with_capacity(n);
-    for o in 0..n {
+    for (o, &e) in exps.iter().enumerate() {
         // y = q·G/2^k with q·s_a·2^(e−h) the normalised value.
-        let f = f64::from(b.scale[o]) * acc_scale * 2f64.powi(exps[o] - h as i32) / output_scale;
+        let f = f64::from(b.scale[o]) * acc_scale * 2f64.powi(e - h as i32) / output_scale;
         let (m, k) = if f == 0.0 { (0, 1) } else { multiplier(f.abs(), c, layer)? };
         gain.push(if f < 0.0 { -m } else { m });
         gain_shift.push(k);
