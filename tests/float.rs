@@ -406,64 +406,6 @@ fn fixed_point_programs_are_exhaustively_consistent() {
     }
 }
 
-/// Exports a unit as structural Verilog with cell models, runs `vectors`
-/// through Icarus and returns the printed output buses. With `unit_delay`,
-/// every cell has one time unit of transport delay and outputs are sampled
-/// `depth + 1` units after each vector (they have settled by then); without,
-/// zero-delay cells (what `tosim unit export` writes), sampled after 1 unit.
-fn icarus_outputs(
-    n: &tosim_netlist::Netlist,
-    vectors: &[Vec<u128>],
-    dir: &std::path::Path,
-    unit_delay: bool,
-) -> Vec<Vec<u128>> {
-    use std::fmt::Write as _;
-    use std::process::Command;
-    use tosim_netlist::export::VerilogOptions;
-    let name = format!("{}{}", n.name(), if unit_delay { "_d1" } else { "" });
-    let ones = vec![1u32; n.cell_count()];
-    let opts = if unit_delay {
-        VerilogOptions { cell_delays: Some(&ones), net_delays: None, transport: true }
-    } else {
-        VerilogOptions::default()
-    };
-    let period = if unit_delay { n.depth() + 1 } else { 1 };
-    let mut v = Vec::new();
-    tosim_netlist::export::write_verilog_with(n, &opts, &mut v).unwrap();
-    tosim_netlist::export::write_cell_library_verilog_with(n, &opts, &mut v).unwrap();
-    let module = tosim_netlist::export::verilog_module_name(n);
-    let mut tb = String::from("module tb;\n");
-    let mut conns = Vec::new();
-    for b in n.inputs().iter().chain(n.outputs()) {
-        let kind = if n.input(&b.name).is_some() { "reg" } else { "wire" };
-        let _ = writeln!(tb, "  {kind} [{}:0] {};", b.width() - 1, b.name);
-        conns.push(format!(".{0}({0})", b.name));
-    }
-    let _ = writeln!(tb, "  {module} dut ({});\n  initial begin", conns.join(", "));
-    let fmt: Vec<&str> = n.outputs().iter().map(|_| "%h").collect();
-    let outs: Vec<&str> = n.outputs().iter().map(|b| b.name.as_str()).collect();
-    for x in vectors {
-        for (b, v) in n.inputs().iter().zip(x) {
-            let _ = write!(tb, "    {} = {}'h{:x};", b.name, b.width(), v);
-        }
-        let _ = writeln!(tb, " #{period} $display(\"{}\", {});", fmt.join(" "), outs.join(", "));
-    }
-    tb.push_str("    $finish;\n  end\nendmodule\n");
-    let (dut, tbf, vvp) =
-        (dir.join(format!("{name}.v")), dir.join(format!("{name}_tb.v")), dir.join(format!("{name}.vvp")));
-    std::fs::write(&dut, v).unwrap();
-    std::fs::write(&tbf, tb).unwrap();
-    let out = Command::new("iverilog").arg("-o").arg(&vvp).arg(&dut).arg(&tbf).output().unwrap();
-    assert!(out.status.success(), "iverilog {name}: {}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new("vvp").arg("-n").arg(&vvp).output().unwrap();
-    assert!(out.status.success(), "vvp {name}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with("VCD") && !l.contains("$finish"))
-        .map(|l| l.split_whitespace().map(|t| u128::from_str_radix(t, 16).unwrap()).collect())
-        .collect()
-}
-
 #[test]
 fn exported_units_agree_in_icarus() {
     if !support::tool("iverilog") {
@@ -498,7 +440,7 @@ fn exported_units_agree_in_icarus() {
             };
             let n = generate(&spec).unwrap();
             let start = std::time::Instant::now();
-            let got = icarus_outputs(&n, &vectors, &dir, deep);
+            let got = crate::units::icarus_outputs(&n, &vectors, deep, &dir);
             eprintln!("{} ({} vectors): {:.2} s", spec.design_name(), vectors.len(), start.elapsed().as_secs_f64());
             assert_eq!(got.len(), vectors.len(), "{}", spec.design_name());
             for (x, g) in vectors.iter().zip(&got) {

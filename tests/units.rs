@@ -138,16 +138,19 @@ fn testbench(net: &Netlist, vectors: &[Vec<u128>], period: u32) -> String {
     tb
 }
 
-/// Exports `spec` as Verilog (zero-delay cells, or with `unit_delay` one time
-/// unit of transport delay per cell), simulates `count` random vectors with
-/// Icarus and compares every output with Rust arithmetic. Returns the wall time.
-fn icarus_agrees(spec: &UnitSpec, count: usize, unit_delay: bool, dir: &std::path::Path) -> f64 {
-    let start = std::time::Instant::now();
-    let net = generate(spec).unwrap();
-    let (iw, _) = port_widths(spec);
-    let mut rng = Rng(0x1ca7_u64 ^ spec.width as u64);
-    let vectors: Vec<Vec<u128>> = (0..count).map(|_| iw.iter().map(|&w| rng.value(w)).collect()).collect();
-    let name = format!("{}{}", spec.design_name(), if unit_delay { "_d1" } else { "" });
+/// Exports `net` as Verilog (zero-delay cells, or with `unit_delay` one time
+/// unit of transport delay per cell), simulates `vectors` with Icarus and
+/// returns the printed output buses, one `Vec` per vector. With unit delays
+/// the testbench samples `depth + 1` units after each vector (every output has
+/// settled `depth` units after the inputs change); without, after 1 unit.
+/// Also used by the float tests.
+pub(crate) fn icarus_outputs(
+    net: &Netlist,
+    vectors: &[Vec<u128>],
+    unit_delay: bool,
+    dir: &std::path::Path,
+) -> Vec<Vec<u128>> {
+    let name = format!("{}{}", net.name(), if unit_delay { "_d1" } else { "" });
     let ones = vec![1u32; net.cell_count()];
     let opts = if unit_delay {
         VerilogOptions { cell_delays: Some(&ones), net_delays: None, transport: true }
@@ -155,15 +158,14 @@ fn icarus_agrees(spec: &UnitSpec, count: usize, unit_delay: bool, dir: &std::pat
         VerilogOptions::default()
     };
     let mut v = Vec::new();
-    tosim_netlist::export::write_verilog_with(&net, &opts, &mut v).unwrap();
-    tosim_netlist::export::write_cell_library_verilog_with(&net, &opts, &mut v).unwrap();
-    // With unit delays every output has settled `depth` units after the inputs change.
+    tosim_netlist::export::write_verilog_with(net, &opts, &mut v).unwrap();
+    tosim_netlist::export::write_cell_library_verilog_with(net, &opts, &mut v).unwrap();
     let period = if unit_delay { net.depth() + 1 } else { 1 };
     let dut = dir.join(format!("{name}.v"));
     let tbf = dir.join(format!("{name}_tb.v"));
     let vvp = dir.join(format!("{name}.vvp"));
     std::fs::write(&dut, v).unwrap();
-    std::fs::write(&tbf, testbench(&net, &vectors, period)).unwrap();
+    std::fs::write(&tbf, testbench(net, vectors, period)).unwrap();
     let out = Command::new("iverilog").arg("-o").arg(&vvp).arg(&dut).arg(&tbf).output().unwrap();
     assert!(out.status.success(), "iverilog {name}: {}", String::from_utf8_lossy(&out.stderr));
     let out = Command::new("vvp").arg("-n").arg(&vvp).output().unwrap();
@@ -171,9 +173,21 @@ fn icarus_agrees(spec: &UnitSpec, count: usize, unit_delay: bool, dir: &std::pat
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("VCD") && !l.contains("$finish")).collect();
     assert_eq!(lines.len(), vectors.len(), "{name}: {text}");
-    for (line, x) in lines.iter().zip(&vectors) {
-        let got: Vec<u128> = line.split_whitespace().map(|t| u128::from_str_radix(t, 16).unwrap()).collect();
-        assert_eq!(got, reference(spec, x).unwrap(), "{name}: Icarus on {x:?}");
+    lines.iter().map(|l| l.split_whitespace().map(|t| u128::from_str_radix(t, 16).unwrap()).collect()).collect()
+}
+
+/// Simulates `count` random vectors of `spec` in Icarus (see
+/// [`icarus_outputs`]) and compares every output with Rust arithmetic.
+/// Returns the wall time.
+fn icarus_agrees(spec: &UnitSpec, count: usize, unit_delay: bool, dir: &std::path::Path) -> f64 {
+    let start = std::time::Instant::now();
+    let net = generate(spec).unwrap();
+    let (iw, _) = port_widths(spec);
+    let mut rng = Rng(0x1ca7_u64 ^ spec.width as u64);
+    let vectors: Vec<Vec<u128>> = (0..count).map(|_| iw.iter().map(|&w| rng.value(w)).collect()).collect();
+    let got = icarus_outputs(&net, &vectors, unit_delay, dir);
+    for (g, x) in got.iter().zip(&vectors) {
+        assert_eq!(g, &reference(spec, x).unwrap(), "{}: Icarus on {x:?}", net.name());
     }
     start.elapsed().as_secs_f64()
 }
