@@ -65,6 +65,20 @@ fn merged_shards_are_the_unsharded_report() {
     ok(&["net", "--shard", "3/3", "--limit", "300", "--json", s(&other)], "2");
     let e = fails(&["merge", s(&shards[0]), s(&shards[1]), s(&other)]);
     assert!(e.contains("not shards of one run") && e.contains("number of samples"), "{e}");
+    // The same model, sample count and quantised values, but one input differs
+    // in its last bit (a 0.0 pixel of the last sample becomes the smallest
+    // subnormal; header 128 bytes + 449·64 f32 before it): the data fingerprints
+    // differ.
+    let mut x = std::fs::read(support::repo().join("circuits/models/digits_test_x.npy")).unwrap();
+    assert_eq!((x.len(), &x[115_072..115_076]), (128 + 450 * 64 * 4, &[0u8, 0, 0, 0][..]));
+    x[115_072] = 1;
+    let x2 = dir.join("x2.npy");
+    std::fs::write(&x2, x).unwrap();
+    let other = dir.join("otherdata3.json");
+    let labels = "circuits/models/digits_test_y.npy";
+    ok(&["net", "--data", s(&x2), "--labels", labels, "--shard", "3/3", "--json", s(&other)], "2");
+    let e = fails(&["merge", s(&shards[0]), s(&shards[1]), s(&other)]);
+    assert!(e.contains("not shards of one run") && e.contains("input data or labels"), "{e}");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"model\": 1}").unwrap();
     let e = fails(&["merge", s(&bad)]);

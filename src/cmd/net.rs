@@ -185,10 +185,11 @@ pub fn run(a: NetArgs) -> Result<()> {
         labels: ds.labels.as_deref().map(|l| &l[range.clone()]),
         per_neuron: a.per_neuron,
     };
-    let report = match shard {
+    let mut report = match shard {
         Some(s) => NetReport::build_shard(&ctx, &g, &runs, s.index, s.count, range.start, samples),
         None => NetReport::build(&ctx, &g, &runs),
     };
+    set_fingerprint(&mut report, &ds, samples);
     print_table(&report, Some(elapsed.as_secs_f64()));
     if let Some(p) = &a.json {
         let text = serde_json::to_string_pretty(&report)?;
@@ -201,6 +202,14 @@ pub fn run(a: NetArgs) -> Result<()> {
         bail!("gate level and reference disagree on {} of {} samples", report.disagreeing_samples, report.samples);
     }
     Ok(())
+}
+
+/// A shard report carries the fingerprint of the whole run's inputs and labels
+/// (the first `samples`), so that `tosim merge` refuses shards of different data.
+fn set_fingerprint(report: &mut NetReport, ds: &DataSet, samples: usize) {
+    if let Some(s) = &mut report.shard {
+        s.data = tosim_nn::data_fingerprint(&ds.x[..samples * ds.width], ds.labels.as_deref().map(|l| &l[..samples]));
+    }
 }
 
 /// Arguments of `tosim sweep`.
@@ -631,7 +640,8 @@ fn run_float(
         per_neuron: out.per_neuron,
     };
     let run = tosim_nn::FloatRun { layers: runs, op_disagreements: disagreements };
-    let report = g.report(&ctx, &run, shard.map(|s| (s.index, s.count, range.start, samples)))?;
+    let mut report = g.report(&ctx, &run, shard.map(|s| (s.index, s.count, range.start, samples)))?;
+    set_fingerprint(&mut report, ds, samples);
     print_table(&report, Some(elapsed.as_secs_f64()));
     if let Some(p) = &out.json {
         let text = serde_json::to_string_pretty(&report)?;

@@ -1217,6 +1217,7 @@ impl FloatGateNet {
                     reference_correct: t.correct.map(|c| c[1]),
                     float_correct: t.correct.map(|c| c[2]),
                     per_sample: t.per_sample.clone(),
+                    data: String::new(),
                 };
                 NetReport { shard: Some(info), ..t.finish() }
             }

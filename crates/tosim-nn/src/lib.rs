@@ -73,5 +73,5 @@ pub use onnx::{load_onnx, parse_onnx};
 pub use profile::{FloatUnits, FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
 pub use quant::{act_saturation, IntFormat, Leaky, QBatchNorm, QDense, QLayer, QOutput, QuantNet, Requant};
 pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Totals, UnitReport};
-pub use shard::{merge_reports, run_range, Shard, ShardError};
+pub use shard::{data_fingerprint, merge_reports, run_range, Shard, ShardError};
 pub use tosim_float::Format;

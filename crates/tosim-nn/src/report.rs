@@ -188,6 +188,11 @@ pub struct ShardInfo {
     pub float_correct: Option<usize>,
     /// Per layer, the switching TOs of each of the shard's samples, in order.
     pub per_sample: Vec<Vec<u64>>,
+    /// Fingerprint of the whole run's inputs and labels
+    /// ([`crate::data_fingerprint`]), so that shards of runs on different data
+    /// do not merge; empty when not set.
+    #[serde(default)]
+    pub data: String,
 }
 
 /// Inputs of [`NetReport::build`] besides the run itself.
@@ -358,6 +363,7 @@ impl NetReport {
             reference_correct: t.correct.map(|c| c[1]),
             float_correct: t.correct.map(|c| c[2]),
             per_sample: t.per_sample.clone(),
+            data: String::new(),
         };
         NetReport { shard: Some(info), ..t.finish() }
     }

@@ -116,6 +116,29 @@ fn list(v: &[usize]) -> String {
     v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// Fingerprint of a run's inputs (all samples of the run, not only a shard's)
+/// and labels: FNV-1a (64 bits) over the little-endian bit patterns of the
+/// `f32` inputs, then of the `i64` labels when given, as 16 hex digits. Shard
+/// reports carry it ([`ShardInfo::data`]) so that [`merge_reports`] refuses
+/// shards of runs on different data.
+pub fn data_fingerprint(x: &[f32], labels: Option<&[i64]>) -> String {
+    const PRIME: u64 = 0x0000_0100_0000_01B3;
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+        }
+    };
+    for v in x {
+        eat(&v.to_bits().to_le_bytes());
+    }
+    eat(&[u8::from(labels.is_some())]);
+    for l in labels.into_iter().flatten() {
+        eat(&l.to_le_bytes());
+    }
+    format!("{h:016x}")
+}
+
 /// Shard `index` of `count` (1-based, like `--shard 2/4`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -248,7 +271,7 @@ pub fn merge_reports(parts: &[(String, NetReport)]) -> Result<NetReport, ShardEr
                 (&a.name, &a.folded, a.inputs, a.neurons, a.per_neuron.is_some())
                     == (&b.name, &b.folded, b.inputs, b.neurons, b.per_neuron.is_some())
             });
-        let checks: [(bool, &str); 10] = [
+        let checks: [(bool, &str); 11] = [
             (s.count == s0.count, "the shard count (--shard i/n)"),
             (r.model == r0.model, "the model"),
             (r.format == r0.format, "the number format"),
@@ -259,6 +282,7 @@ pub fn merge_reports(parts: &[(String, NetReport)]) -> Result<NetReport, ShardEr
             (same_layers, "the layers (or --per-neuron)"),
             (s.total_samples == s0.total_samples, "the number of samples of the run"),
             (r.correct.is_some() == r0.correct.is_some(), "whether labels were given"),
+            (s.data == s0.data, "the input data or labels (their fingerprints differ)"),
         ];
         if let Some((_, what)) = checks.iter().find(|c| !c.0) {
             return Err(mismatch(f, what));
