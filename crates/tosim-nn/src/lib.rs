@@ -17,6 +17,10 @@
 //!   with the real operands sample after sample, and counts switching
 //!   transistors; the outputs come from the units. [`NetReport::build`] sums
 //!   the counts and checks them against the reference (agreement).
+//! - [`run_range`] runs a contiguous part of the samples exactly as the whole
+//!   run counts them (`tosim net --shard i/n`) and [`merge_reports`] adds the
+//!   shard reports into the whole run's report (`tosim merge`); [`sweep`]
+//!   generates model sets for the study of the TO method (`tosim sweep`).
 //! - In fp32, fp16 and bf16, [`FloatNet::new`] maps the network onto IEEE-754
 //!   arithmetic ([`FloatNet::infer`] is its reference) and [`FloatGateNet`]
 //!   runs it on the gate-level float units of tosim-float, with sigmoid, tanh
