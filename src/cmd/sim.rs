@@ -329,23 +329,28 @@ fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
 }
 
 fn print_report(r: &Report) {
+    use std::fmt::Write as _;
     let ops = r.operations.max(1) as f64;
-    println!("design            {}", r.design);
-    println!("operations        {}", r.operations);
-    println!("transistors       {}", r.transistors);
-    println!("static TOs/op     {}", r.transistors);
-    println!("switching TOs/op  {:.2}", r.switching_tos as f64 / ops);
+    let mut o = String::new();
+    let _ = writeln!(o, "design            {}", r.design);
+    let _ = writeln!(o, "operations        {}", r.operations);
+    let _ = writeln!(o, "transistors       {}", r.transistors);
+    let _ = writeln!(o, "static TOs/op     {}", r.transistors);
+    let _ = writeln!(o, "switching TOs/op  {:.2}", r.switching_tos as f64 / ops);
     if let Some(g) = r.glitch_tos {
-        println!("glitch TOs/op     {:.2}", g as f64 / ops);
+        let _ = writeln!(o, "glitch TOs/op     {:.2}", g as f64 / ops);
     }
-    println!("net toggles/op    {:.2}", r.net_toggles as f64 / ops);
-    println!("gate area/op      {:.4} um2", r.switched_gate_area / ops);
+    let _ = writeln!(o, "net toggles/op    {:.2}", r.net_toggles as f64 / ops);
+    let _ = writeln!(o, "gate area/op      {:.4} um2", r.switched_gate_area / ops);
     for (k, s) in &r.per_op {
-        println!(
+        let _ = writeln!(
+            o,
             "per op {k:<14} mean {:.2} std {:.2} min {} p5 {} median {} p95 {} max {}",
             s.mean, s.std, s.min, s.p5, s.median, s.p95, s.max
         );
     }
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(o.as_bytes());
 }
 
 fn finish(r: &Report, run: &RunArgs) -> Result<()> {
@@ -424,6 +429,9 @@ fn compare_specs(a: &CompareArgs) -> Result<Vec<(String, AnySpec)>> {
         let fmt = float_format(a.format.as_deref().unwrap_or("binary32"))?;
         let mut base = FloatSpec::new(fk, fmt);
         if let Some(w) = a.width {
+            if !fk.is_conversion() {
+                bail!("--width applies to integer kinds and to itof/ftoi; `{fk}` takes its width from --format");
+            }
             base = base.with_int_width(w);
         }
         if a.signed {
