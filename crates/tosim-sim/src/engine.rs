@@ -20,6 +20,8 @@ use crate::transpose::transpose64;
 
 /// Words per block.
 pub const W: usize = 16;
+// `Csa::take` pairs words.
+const _: () = assert!(W % 2 == 0);
 /// Operations per block.
 pub const LANES: usize = 64 * W;
 type Blk = [u64; W];
@@ -247,9 +249,15 @@ impl Csa {
 
     /// Per-lane sums (lane `64·w + l`), and resets the counter.
     pub(crate) fn take(&mut self, out: &mut [u64; LANES]) {
+        // Levels above the highest pending word only receive carries.
+        let filled = self.fill.iter().rposition(|&f| f > 0).map_or(0, |q| q + 1);
         let mut planes = [[0u64; W]; 64];
         let mut carry = [0u64; W];
+        let mut top = 0usize;
         for (q, plane) in planes.iter_mut().enumerate() {
+            if q >= filled && carry.iter().all(|&c| c == 0) {
+                break;
+            }
             let n = self.fill[q] as usize;
             let mut words = [carry, [0; W], [0; W]];
             words[1..1 + n].copy_from_slice(&self.pend[q][..n]);
@@ -259,6 +267,24 @@ impl Csa {
                 carry[w] = (a & b) | (c & (a ^ b));
             }
             self.fill[q] = 0;
+            top = q + 1;
+        }
+        if top <= 32 {
+            // Sums below 2^32: one transpose serves two words (rows 0..32 from
+            // word w, rows 32..64 from word w + 1).
+            for w in (0..W).step_by(2) {
+                let mut m = [0u64; 64];
+                for q in 0..top {
+                    m[q] = planes[q][w];
+                    m[32 + q] = planes[q][w + 1];
+                }
+                transpose64(&mut m);
+                for l in 0..64 {
+                    out[64 * w + l] = m[l] & 0xFFFF_FFFF;
+                    out[64 * (w + 1) + l] = m[l] >> 32;
+                }
+            }
+            return;
         }
         for w in 0..W {
             let mut m = [0u64; 64];
@@ -819,4 +845,41 @@ pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activ
         act.outputs = Some(Outputs { buses: nb, values });
     }
     act
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::splitmix64;
+
+    /// Per-lane sums of weighted adds equal the scalar sums, for sums below
+    /// 2^32 (two words per transpose) and above (one word per transpose).
+    #[test]
+    fn csa_sums_every_lane() {
+        for (case, big) in [(0u64, false), (1, true), (2, false)] {
+            let mut c = Csa::new();
+            let mut expect = vec![0u64; LANES];
+            let mut x = case;
+            for i in 0..300u32 {
+                let mut blk = [0u64; W];
+                for w in blk.iter_mut() {
+                    x = splitmix64(x);
+                    *w = x;
+                }
+                // A few adds at level 40 push the sums past 2^32.
+                let (level, weight) = if big && i % 100 == 0 { (40, 3) } else { (0, i % 37) };
+                c.add_weighted_at(level, weight, blk);
+                for (l, e) in expect.iter_mut().enumerate() {
+                    *e += (blk[l / 64] >> (l % 64) & 1) * ((weight as u64) << level);
+                }
+            }
+            let mut out = [0u64; LANES];
+            c.take(&mut out);
+            assert_eq!(&out[..], &expect[..], "case {case}");
+            assert_eq!(big, expect.iter().any(|&e| e >= 1 << 32));
+            // Taking empties the counter.
+            c.take(&mut out);
+            assert!(out.iter().all(|&v| v == 0));
+        }
+    }
 }
