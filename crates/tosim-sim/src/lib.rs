@@ -51,8 +51,8 @@ mod synthetic;
 mod transpose;
 
 pub use compile::{CompileError, Load, Program, SlotKind};
-pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, Outputs, LANES};
 pub use delay::RcParams;
+pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, Outputs, LANES};
 pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
 pub use ops::{Insn, OpKind};
 pub use report::{NetReport, Report, Stats, TypeReport};
