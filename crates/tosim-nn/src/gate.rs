@@ -737,8 +737,7 @@ mod tests {
                 let p = runs[2].by_primitive();
                 assert_eq!(p.contains_key(&Primitive::Divide), !last.is_empty(), "{last}");
                 // Float tracking: the outputs in real units against the float network.
-                let d = &q.layers[2].dense;
-                let scale = q.layers[2].output_scale().unwrap_or(d.weight_scale * d.input_scale);
+                let scale = q.layers[2].output_scale().unwrap_or(q.layers[2].acc_scale());
                 let mut worst = 0f64;
                 for (s, xs) in xq.iter().enumerate() {
                     let f = net.forward_f32(&x[s * 6..s * 6 + 6]);

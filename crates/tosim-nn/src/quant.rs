@@ -316,6 +316,16 @@ pub(crate) fn isqrt_u64(a: u64) -> u64 {
 }
 
 impl QLayer {
+    /// Real value of one step of the accumulator after the bias and an
+    /// unfolded batch norm (the logits' scale in a last layer without
+    /// sigmoid, tanh or softmax): the batch norm's output scale, or `s_w·s_x`.
+    pub fn acc_scale(&self) -> f64 {
+        match &self.batchnorm {
+            Some(bn) => bn.output_scale,
+            None => self.dense.weight_scale * self.dense.input_scale,
+        }
+    }
+
     /// Real value of one step of this layer's output (`None` for logits, which
     /// are accumulators at `weight_scale · input_scale`).
     pub fn output_scale(&self) -> Option<f64> {
