@@ -797,7 +797,7 @@ fn run_chunk(
     run_chunk_generic(p, s, a, b, scr, o, out)
 }
 
-/// Splits `0..len` into chunks of `chunk` operations (a multiple of 256).
+/// Splits `0..len` into chunks of `chunk` operations (rounded up to a multiple of 1024).
 pub(crate) fn chunks(len: u64, chunk: u64) -> Vec<(u64, u64)> {
     let c = chunk.max(LANES as u64).div_ceil(LANES as u64) * LANES as u64;
     (0..len.div_ceil(c)).map(|i| (i * c, ((i + 1) * c).min(len))).collect()
