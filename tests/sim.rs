@@ -559,3 +559,60 @@ fn engine_outputs_equal_the_scalar_evaluator() {
         eprintln!("{}: {} operations, outputs equal", n.name(), s.len());
     }
 }
+
+/// `tosim unit sim --stream FILE`: the report equals the library's on the same
+/// operations, and a bad line is reported with its file and line number.
+#[test]
+fn stream_file_through_the_cli() {
+    let dir = support::scratch("sim_stream_file");
+    let n = unit(Kind::Add, Arch::Ripple, 8);
+    let w = widths(&n);
+    let g = Generated::uniform(&w, 3000, 4);
+    let mut text = String::from("# a b cin\n");
+    let mut values = Vec::new();
+    let mut op = vec![0u128; w.len()];
+    for i in 0..g.len() {
+        g.fill(i, &mut op);
+        values.extend_from_slice(&op);
+        let sep = if i % 2 == 0 { " " } else { ", " };
+        text += &op.iter().map(|v| format!("0x{v:x}")).collect::<Vec<_>>().join(sep);
+        text += if i % 7 == 0 { "\r\n\n" } else { "\n" };
+    }
+    let file = dir.join("ops.txt");
+    std::fs::write(&file, &text).unwrap();
+    let run = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_tosim"))
+            .args(["unit", "sim", "--kind", "add", "--arch", "ripple", "--width", "8", "--per-net", "--json", "-"])
+            .arg("--stream")
+            .arg(path)
+            .output()
+            .expect("run tosim")
+    };
+    let out = run(&file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = Program::compile(&n, &textbook(&n)).unwrap();
+    let act = run_zero_delay(&p, &Recorded::new(w.len(), values), &Options::default());
+    let want = serde_json::to_value(Report::new(&p, &act, true)).unwrap();
+    assert_eq!(got["operations"], 3000);
+    for key in ["switching_tos", "net_toggles", "static_tos", "nets"] {
+        assert_eq!(got[key], want[key], "{key}");
+    }
+    // Statistics: integers exactly; mean and std up to serde_json's float
+    // parsing (not always the nearest double, so the last digit may differ).
+    for q in ["switching_tos", "net_toggles"] {
+        for f in ["min", "p5", "median", "p95", "max"] {
+            assert_eq!(got["per_op"][q][f], want["per_op"][q][f], "per_op {q} {f}");
+        }
+        for f in ["mean", "std"] {
+            let (a, b) = (got["per_op"][q][f].as_f64().unwrap(), want["per_op"][q][f].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "per_op {q} {f}: {a} vs {b}");
+        }
+    }
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, "1 2 0\n3 4\n").unwrap();
+    let out = run(&bad);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.txt:2: 2 operands, expected 3"), "{err}");
+}
