@@ -243,7 +243,7 @@ pub struct SweepArgs {
     /// Samples per model (the first N of the data).
     #[arg(long, default_value_t = 100)]
     pub samples: usize,
-    /// Number format: int8, int16, fp32, fp16 or bf16.
+    /// Number format: int8, int16, qM.N (M + N = 8 or 16), fp32, fp16 or bf16.
     #[arg(long, default_value = "int8")]
     pub format: String,
     /// How models with batch norm compute it, comma-separated: `unfold`ed on
@@ -277,7 +277,9 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let format_name = match (int, float) {
         (Some(f), _) => f.name(),
         (None, Some(f)) => tosim_nn::float_format_name(f),
-        (None, None) => bail!("--format {}: expected int8, int16, fp32, fp16 or bf16", a.format),
+        (None, None) => {
+            bail!("--format {}: expected int8, int16, qM.N (M + N = 8 or 16), fp32, fp16 or bf16", a.format)
+        }
     };
     let mode = match a.mode.as_str() {
         "zero" => Mode::Zero,
