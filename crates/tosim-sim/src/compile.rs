@@ -177,19 +177,21 @@ fn plan(model: &CellModel, n_in: usize) -> Result<TypePlan, CompileError> {
     Ok(TypePlan { nodes, homes })
 }
 
-/// Orders instructions by level (1 + the largest level of their sources) and,
-/// within a level, by operation kind: instructions of one level are
-/// independent, and runs of one kind keep the dispatch branch predictable.
-fn schedule(insns: Vec<Insn>, slots: usize) -> Vec<Insn> {
+/// Orders instructions by level (1 + the largest level of their sources),
+/// within a level by operation kind, and within a kind by `group` of the
+/// destination (its per-operation counting class): instructions of one level
+/// are independent, runs of one kind keep the dispatch branch predictable, and
+/// runs of one class make the carry pattern of its counter regular.
+fn schedule(insns: Vec<Insn>, slots: usize, group: impl Fn(u32) -> u64) -> Vec<Insn> {
     let mut level = vec![0u32; slots];
-    let mut keyed: Vec<(u32, u8, usize, Insn)> = Vec::with_capacity(insns.len());
+    let mut keyed: Vec<(u32, u8, u64, usize, Insn)> = Vec::with_capacity(insns.len());
     for (i, ins) in insns.into_iter().enumerate() {
         let l = 1 + ins.src[..ins.kind.arity()].iter().map(|&s| level[s as usize]).max().unwrap_or(0);
         level[ins.dst as usize] = l;
-        keyed.push((l, ins.kind as u8, i, ins));
+        keyed.push((l, ins.kind as u8, group(ins.dst), i, ins));
     }
-    keyed.sort_unstable_by_key(|k| (k.0, k.1, k.2));
-    keyed.into_iter().map(|k| k.3).collect()
+    keyed.sort_unstable_by_key(|k| (k.0, k.1, k.2, k.3));
+    keyed.into_iter().map(|k| k.4).collect()
 }
 
 impl Program {
@@ -268,7 +270,6 @@ impl Program {
             }
         }
         let slots = next as usize;
-        let insns = schedule(insns, slots);
         let mut kinds = vec![SlotKind::Temp; slots];
         for n in netlist.nets() {
             kinds[n.index()] = SlotKind::Net(n);
@@ -282,6 +283,7 @@ impl Program {
             load[l.slot as usize] += l.gates;
             area[l.slot as usize] += l.area;
         }
+        let insns = schedule(insns, slots, |d| (load[d as usize] as u64) << 1 | ((d as usize) < net_count) as u64);
         let inputs: Vec<Vec<u32>> = netlist.inputs().iter().map(|b| b.nets.iter().map(|n| n.0).collect()).collect();
         let dsts = inputs.iter().flatten().copied().chain(insns.iter().map(|i| i.dst));
         let classes = ClassTable::new(&load, net_count, dsts);
