@@ -157,6 +157,19 @@ fn sweep_writes_one_row_per_model() {
     assert_eq!((r["format"].as_str(), r["agreement"].as_bool()), (Some("fp16"), Some(true)), "{r}");
     assert!(r["by_primitive"]["exp"]["operations"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["macs"], 3 * (64 * 4 + 4 * 10));
+    // A model the format cannot run: an error naming the model and the layer,
+    // or with --keep-going a row with the error.
+    let act = ["sweep", "--depth", "1", "--width", "4", "--batch-norm", "off", "--samples", "3", "--activation"];
+    let e = fails(&[&act[..], &["relu,leaky_relu:2"]].concat());
+    assert!(
+        e.contains("model d1-w4-leaky_relu:2") && e.contains("layer \"act0\"") && e.contains("0 < alpha < 1"),
+        "{e}"
+    );
+    let kg = dir.join("kg.json");
+    ok(&[&act[..], &["relu,leaky_relu:2", "--keep-going", "--json", s(&kg)]].concat(), "2");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&kg).unwrap()).unwrap();
+    assert!(rows[0]["error"].is_null() && rows[0]["agreement"] == true);
+    assert!(rows[1]["error"].as_str().unwrap().contains("0 < alpha < 1") && rows[1]["macs"] == 0, "{}", rows[1]);
     let e = fails(&["sweep", "--activation", "gelu"]);
     assert!(e.contains("--activation gelu"), "{e}");
 }

@@ -78,14 +78,23 @@ impl Rng {
     }
 }
 
+/// The activation as [`parse_activation`] reads it: `relu`, `sigmoid`,
+/// `tanh`, `leaky_relu` (α = 0.01) or `leaky_relu:α`.
+pub fn activation_name(a: Activation) -> String {
+    match a {
+        Activation::LeakyRelu { alpha } if alpha != 0.01 => format!("leaky_relu:{alpha}"),
+        _ => a.name().to_string(),
+    }
+}
+
 impl ModelConfig {
-    /// `d{depth}-w{width}-{activation}[-bn]`.
+    /// `d{depth}-w{width}-{activation}[-bn]`, the activation as [`activation_name`].
     pub fn name(&self) -> String {
         format!(
             "d{}-w{}-{}{}",
             self.depth,
             self.width,
-            self.activation.name(),
+            activation_name(self.activation),
             if self.batch_norm { "-bn" } else { "" }
         )
     }
@@ -268,10 +277,10 @@ impl SweepRow {
             model: cfg.name(),
             depth: cfg.depth,
             width: cfg.width,
-            activation: cfg.activation.name().to_string(),
+            activation: activation_name(cfg.activation),
             batch_norm: cfg.batch_norm,
             batchnorm: if cfg.batch_norm { "unfold" } else { "none" }.to_string(),
-            variant: format!("{}{}", cfg.activation.name(), if cfg.batch_norm { "+bn" } else { "" }),
+            variant: format!("{}{}", activation_name(cfg.activation), if cfg.batch_norm { "+bn" } else { "" }),
             seed: cfg.seed,
             params: cfg.params(),
             format: format.to_string(),
@@ -433,6 +442,9 @@ mod tests {
         assert_eq!(parse_activation("relu"), Some(Activation::Relu));
         assert_eq!(parse_activation("leaky_relu:0.2"), Some(Activation::LeakyRelu { alpha: 0.2 }));
         assert_eq!(parse_activation("gelu"), None);
+        for s in ["relu", "sigmoid", "tanh", "leaky_relu", "leaky_relu:0.2"] {
+            assert_eq!(activation_name(parse_activation(s).unwrap()), s);
+        }
         assert_eq!(grid(&[1, 2], &[4], &[Activation::Relu, Activation::Tanh], &[false, true], 3, 2, 1).len(), 8);
     }
 }
