@@ -6,6 +6,10 @@
 //! [`registry`] lists the kinds with their ports, and [`reference`] gives the
 //! result each unit must compute, from Rust's `f32` and the `half` crate's
 //! `f16`/`bf16`. Operands and results are IEEE bit patterns, LSB first.
+//! [`micro`] runs elementary functions (exp, sigmoid, tanh, SiLU, GELU,
+//! rsqrt, softmax) as programs of unit operations on the gate-level units;
+//! [`cost`] draws float operand streams and gives static and switching TOs
+//! of units and programs (what `tosim table` reports).
 //!
 //! Semantics, for every format: round to nearest, ties to even; subnormal
 //! operands and results (no flush to zero); signed zeros; infinities; NaN
