@@ -3,7 +3,7 @@
 //!
 //! A [`FloatSpec`] names a unit (kind, [`Format`], inner architectures) and
 //! [`generate`] builds it into a checked [`Netlist`] of abstract cells;
-//! [`registry`] lists the kinds with their ports, and [`reference`] gives the
+//! [`registry`] lists the kinds with their ports, and [`reference()`] gives the
 //! result each unit must compute, from Rust's `f32` and the `half` crate's
 //! `f16`/`bf16`. Operands and results are IEEE bit patterns, LSB first.
 //! [`micro`] runs elementary functions (exp, sigmoid, tanh, SiLU, GELU,
@@ -15,7 +15,7 @@
 //! operands and results (no flush to zero); signed zeros; infinities; NaN
 //! results are the **canonical quiet NaN** (sign 0, exponent all ones, top
 //! fraction bit 1, rest 0 — `0x7fc00000`, `0x7e00`, `0x7fc0`): payloads are
-//! not propagated, and [`reference`] canonicalises Rust's NaNs the same way,
+//! not propagated, and [`reference()`] canonicalises Rust's NaNs the same way,
 //! so results compare bit for bit. Exception flags are not produced.
 //!
 //! | kind | inputs | outputs |
@@ -138,7 +138,7 @@ impl Format {
     /// Correctly rounded for the result of one `+ − × ÷ √` on operands of
     /// this format computed in `f64` (not for arbitrary `f64` values: a
     /// 32-bit integer can become a tie in `f32` and then round the wrong way;
-    /// [`reference`] rounds integers itself, see `round_int`): rounding
+    /// [`reference()`] rounds integers itself, see `round_int`): rounding
     /// twice, through a format of at least 2p + 2 bits, is innocuous for these
     /// operations (Figueroa 1995), and 53 ≥ 2·24 + 2, 24 ≥ 2·11 + 2.
     /// (`half`'s `from_f64` is not used: it drops the low 32 bits of the
@@ -451,7 +451,7 @@ pub enum FloatError {
         /// The library's message.
         message: String,
     },
-    /// Wrong number of operands for [`reference`].
+    /// Wrong number of operands for [`reference()`].
     #[error("`{kind}` takes {expected} operands, got {found}")]
     Operands {
         /// Kind.

@@ -9,7 +9,7 @@
 //!
 //! The same program runs two ways, which must agree bit for bit:
 //! [`MicroProgram::run_reference`] computes each step with the unit's
-//! [`crate::reference`] (Rust's `f32`, `f64` rounded by `half`, Rust integer
+//! [`crate::reference()`] (Rust's `f32`, `f64` rounded by `half`, Rust integer
 //! arithmetic), and [`GateRunner::run`] drives the gate-level netlists with the
 //! real intermediate values, for many inputs at once, and keeps every unit's
 //! operand stream (the input of a switching simulation).
