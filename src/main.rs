@@ -63,6 +63,13 @@ enum UnitCmd {
 }
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`tosim table | head`)
+    // would panic; the default action ends the process quietly, as for any Unix tool.
+    #[cfg(unix)]
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid action for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("error: {e}");

@@ -287,6 +287,9 @@ fn simulate(n: &Netlist, models: &[CellModel], s: &dyn Stream, run: &RunArgs) ->
         }
         m => bail!("unknown mode `{m}` (zero, glitch)"),
     };
+    if let Some(f) = s.failure() {
+        bail!("{f}");
+    }
     if run.timing {
         let dt = t0.elapsed().as_secs_f64();
         let evals = report.operations as f64 * n.cell_count() as f64;

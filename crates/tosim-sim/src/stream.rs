@@ -52,6 +52,12 @@ pub trait Stream: Sync {
     /// Writes operations `first, first+1, …` into `out`, `operands()` values
     /// each (`out.len()` is a multiple of `operands()`; all of them `< len()`).
     fn fill(&self, first: u64, out: &mut [u128]);
+    /// Why a [`Stream::fill`] could not give the stream's operations (a file
+    /// that changed while it was read), if one could not: the counts of that
+    /// run are then wrong and must not be reported.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -371,7 +377,7 @@ const MARK: u64 = 64;
 /// offsets; [`Stream::fill`] then reads and parses just the lines it is asked
 /// for, so threads read their own parts of the file in parallel. The file
 /// must not change while the stream is in use: operations that can no longer
-/// be read or parsed come out as zeros.
+/// be read or parsed come out as zeros, and [`Stream::failure`] says so.
 #[derive(Debug)]
 pub struct FileStream {
     file: std::fs::File,
@@ -380,6 +386,8 @@ pub struct FileStream {
     len: u64,
     /// Byte offset of the line of operation `64·i`, then the file length.
     marks: Vec<u64>,
+    /// The first read or parse failure after opening.
+    failed: std::sync::Mutex<Option<String>>,
 }
 
 impl FileStream {
@@ -419,7 +427,7 @@ impl FileStream {
         }
         marks.push(base);
         let file = std::fs::File::open(path).map_err(io)?;
-        Ok(FileStream { file, name, widths: widths.to_vec(), len, marks })
+        Ok(FileStream { file, name, widths: widths.to_vec(), len, marks, failed: Default::default() })
     }
 
     /// Reads `len` bytes at `offset`.
@@ -468,14 +476,25 @@ impl Stream for FileStream {
         let (from, to) = (self.marks[m0.min(self.marks.len() - 1)], self.marks[m1.min(self.marks.len() - 1)]);
         let skip = first - m0 as u64 * MARK;
         let mut values = Vec::with_capacity(out.len());
-        if let Ok(text) = self.read_at(from, (to - from) as usize) {
-            // Checked when the file was opened; a changed file leaves zeros.
-            let _ = parse_lines(&text, 0, &self.name, &self.widths, &mut values, |_, i| i < skip + n);
-        }
+        // Checked when the file was opened; a changed file leaves zeros and a failure.
+        let problem = match self.read_at(from, (to - from) as usize) {
+            Ok(text) => parse_lines(&text, 0, &self.name, &self.widths, &mut values, |_, i| i < skip + n).err(),
+            Err(e) => Some(StreamError::Io { file: self.name.clone(), source: e }),
+        };
         let start = (skip as usize * k).min(values.len());
         let have = (values.len() - start).min(out.len());
+        let problem = problem.map(|e| e.to_string()).or_else(|| {
+            (have < out.len()).then(|| format!("{}: operations {first}.. are no longer in the file", self.name))
+        });
+        if let Some(p) = problem {
+            let mut f = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+            f.get_or_insert_with(|| format!("{p} (the stream file changed while it was simulated)"));
+        }
         out[..have].copy_from_slice(&values[start..start + have]);
         out[have..].iter_mut().for_each(|v| *v = 0);
+    }
+    fn failure(&self) -> Option<String> {
+        self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -612,6 +631,13 @@ mod tests {
             mem.fill(first, &mut b);
             assert_eq!(a, b, "operations {first}..+{n}");
         }
+        assert_eq!(file.failure(), None);
+        // A file cut short after opening: the lost operations are a failure, not silent zeros.
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let mut tail = vec![0u128; 3];
+        file.fill(69_999, &mut tail);
+        let f = file.failure().expect("a shortened file is reported");
+        assert!(f.contains("changed while it was simulated"), "{f}");
         // The same error, with the same line number, past the first piece.
         let bad = text.clone() + "1 2\n";
         std::fs::write(&path, &bad).unwrap();
