@@ -162,9 +162,15 @@ fn main() {
     println!("| program | steps | unit operations | static TOs |");
     println!("|---|---:|---|---:|");
     for &f in Format::ALL {
-        for p in
-            [micro::exp(f), micro::sigmoid(f), micro::tanh(f), micro::silu(f), micro::gelu(f), micro::rsqrt(f), micro::softmax(f, 10)]
-        {
+        for p in [
+            micro::exp(f),
+            micro::sigmoid(f),
+            micro::tanh(f),
+            micro::silu(f),
+            micro::gelu(f),
+            micro::rsqrt(f),
+            micro::softmax(f, 10),
+        ] {
             let mut tos = 0u64;
             let mut ops = Vec::new();
             for (name, count) in p.op_counts() {
