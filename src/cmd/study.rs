@@ -32,6 +32,7 @@ use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_plot::{BoxPlot, Histogram, Plot, Summary};
 use tosim_sim::{run_zero_delay, splitmix64_at, Generated, OpCounts, Options, Program, Recorded, Stream};
+use tosim_units::mask;
 use tosim_units::{Arch, Kind, UnitSpec};
 
 /// Studies.
@@ -204,14 +205,6 @@ impl Rng {
         let u1 = 1.0 - self.unit();
         let u2 = self.unit();
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
-
-fn mask(w: u32) -> u128 {
-    if w >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << w) - 1
     }
 }
 

@@ -70,6 +70,7 @@ use thiserror::Error;
 
 use crate::micro::{GateRunner, MicroOp, MicroProgram, Src, Step};
 use crate::{FloatError, Format};
+use tosim_units::{mask, sext};
 
 /// Why a fixed-point program cannot be built or run.
 #[derive(Debug, Error)]
@@ -325,19 +326,6 @@ impl Emit for Record {
 
 /// Plain integer arithmetic: the function of every unit, written out.
 struct Plain;
-
-fn mask(w: u32) -> u128 {
-    if w >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << w) - 1
-    }
-}
-
-fn sext(x: u128, w: u32) -> i128 {
-    let s = 128 - w;
-    ((x << s) as i128) >> s
-}
 
 fn isqrt(a: u128) -> u128 {
     // Newton from above; exact floor.

@@ -59,7 +59,6 @@
 //! inside an exponential (the micro-program's clamps, range reduction,
 //! polynomial, conversions and integer exponent adders).
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -77,6 +76,7 @@ use crate::profile::{FloatUnits, Profile};
 use crate::report::{
     LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Tally, Totals, UnitReport,
 };
+use tosim_units::{mask, sext};
 
 /// The float format called `fp32`, `fp16` or `bf16` (also `binary32`,
 /// `binary16`, `bfloat16`).
@@ -255,19 +255,6 @@ fn prim_of(op: MicroOp) -> u8 {
         | MicroOp::Select { .. } => P_CMP,
         _ => P_ADD,
     }
-}
-
-fn mask(w: u32) -> u128 {
-    if w >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << w) - 1
-    }
-}
-
-fn sext(x: u128, w: u32) -> i128 {
-    let s = 128 - w;
-    ((x << s) as i128) >> s
 }
 
 fn float_err(unit: &str, e: FloatError) -> NnError {
@@ -1184,16 +1171,7 @@ impl FloatGateNet {
             float_accuracy: None,
             agreement: true,
             disagreeing_samples: 0,
-            total: Totals {
-                macs: 0,
-                flops: 0,
-                ptflops: 0,
-                static_tos: 0,
-                switching_tos: 0,
-                glitch_tos: None,
-                by_primitive: BTreeMap::new(),
-                per_sample: SampleStats::default(),
-            },
+            total: Totals::default(),
             layers: Vec::new(),
             units,
             shard: None,

@@ -98,7 +98,7 @@ pub struct LayerReport {
 }
 
 /// Totals over all layers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     /// Multiply-accumulates.
     pub macs: u64,
@@ -457,16 +457,7 @@ impl NetReport {
             float_accuracy: None,
             agreement: true,
             disagreeing_samples: 0,
-            total: Totals {
-                macs: 0,
-                flops: 0,
-                ptflops: 0,
-                static_tos: 0,
-                switching_tos: 0,
-                glitch_tos: None,
-                by_primitive: BTreeMap::new(),
-                per_sample: SampleStats::default(),
-            },
+            total: Totals::default(),
             layers: Vec::new(),
             units,
             shard: None,
