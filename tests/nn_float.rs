@@ -281,3 +281,46 @@ fn shipped_fixtures_agree_in_every_format() {
         }
     }
 }
+
+/// `--mode glitch` for float formats: the same units also run on the glitch
+/// engine (unit delay per CMOS stage; that engine equals Icarus transition by
+/// transition in tests/sim.rs). The settled counts and the outputs are the
+/// zero-delay run's; every primitive's glitch TOs are at least its switching
+/// TOs (the glitch engine counts every transition, the settled ones
+/// included); layers and total add up; 1 and 2 threads give the same report.
+#[test]
+fn float_glitch_mode_counts_every_transition() {
+    let (net, data) = digits();
+    let f = Format::Bfloat16;
+    let x = &data.x[..2 * net.input_width()];
+    let zero = run_and_check(&net, f, BatchNormMode::Unfold, x, None);
+    let report = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let fnet = FloatNet::new(&net, f, BatchNormMode::Unfold).unwrap();
+            let xs: Vec<Vec<u32>> = x.chunks(net.input_width()).map(|s| fnet.encode_input(s)).collect();
+            let g = FloatGateNet::with_mode(fnet, Profile::default_profile().unwrap(), tosim_nn::Mode::Glitch).unwrap();
+            let run = g.run(&xs, &|_, _, _| {}).unwrap();
+            let ctx = RunContext { model: "m".into(), net: &net, x, xq: &[], labels: None, per_neuron: true };
+            g.report(&ctx, &run, None).unwrap()
+        })
+    };
+    let glitch = report(1);
+    assert_eq!(serde_json::to_string(&glitch).unwrap(), serde_json::to_string(&report(2)).unwrap());
+    assert!(glitch.agreement);
+    assert_eq!(glitch.total.switching_tos, zero.total.switching_tos);
+    let mut total = 0;
+    for (gl, zl) in glitch.layers.iter().zip(&zero.layers) {
+        assert_eq!(gl.switching_tos, zl.switching_tos, "{}", gl.name);
+        let mut sum = 0;
+        for (p, c) in &gl.by_primitive {
+            let g = c.glitch_tos.unwrap_or_else(|| panic!("{}: {p:?} has no glitch TOs", gl.name));
+            assert!(g >= c.switching_tos, "{} {p:?}: glitch {g} < switching {}", gl.name, c.switching_tos);
+            sum += g;
+        }
+        assert_eq!(gl.glitch_tos, Some(sum), "{}", gl.name);
+        total += sum;
+    }
+    assert_eq!(glitch.total.glitch_tos, Some(total));
+    assert!(total > glitch.total.switching_tos, "the float units glitch");
+}

@@ -130,11 +130,8 @@ pub fn run(a: NetArgs) -> Result<()> {
             "fold" => tosim_nn::BatchNormMode::Fold,
             b => bail!("--batchnorm {b}: expected unfold or fold"),
         };
-        if mode != Mode::Zero {
-            bail!("--mode {}: float formats run zero-delay only", a.mode);
-        }
         let f = float.context("float format")?;
-        let out = FloatOut { json: a.json, csv: a.csv, per_neuron: a.per_neuron };
+        let out = FloatOut { json: a.json, csv: a.csv, per_neuron: a.per_neuron, mode };
         return run_float(out, f, bn, &model, &net, &ds, profile, shard, range, samples);
     };
     let unfold = match a.batchnorm.as_str() {
@@ -283,8 +280,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     };
     let mode = match a.mode.as_str() {
         "zero" => Mode::Zero,
-        "glitch" if float.is_none() => Mode::Glitch,
-        "glitch" => bail!("--mode glitch: float formats run zero-delay only"),
+        "glitch" => Mode::Glitch,
         m => bail!("--mode {m}: expected zero or glitch"),
     };
     let mut unfolds = Vec::new();
@@ -350,7 +346,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 let fnet = tosim_nn::FloatNet::new(&net, f, bn)?;
                 let xe: Vec<Vec<u32>> =
                     (0..samples).map(|s| fnet.encode_input(&x[s * inputs..(s + 1) * inputs])).collect();
-                let g = tosim_nn::FloatGateNet::new(fnet, profile.clone())?;
+                let g = tosim_nn::FloatGateNet::with_mode(fnet, profile.clone(), mode)?;
                 let run = g.run(&xe, &|_, _, _| {})?;
                 let ctx = RunContext { model: cfg.name(), net: &net, x: &x, xq: &[], labels: None, per_neuron: false };
                 return Ok(g.report(&ctx, &run, None)?);
@@ -598,6 +594,7 @@ struct FloatOut {
     json: Option<PathBuf>,
     csv: Option<PathBuf>,
     per_neuron: bool,
+    mode: Mode,
 }
 
 /// `tosim net --format fp32|fp16|bf16`: the float network on gate-level
@@ -617,7 +614,7 @@ fn run_float(
 ) -> Result<()> {
     let fnet = tosim_nn::FloatNet::new(net, f, bn)?;
     let x: Vec<Vec<u32>> = (0..samples).map(|i| fnet.encode_input(ds.sample(i))).collect();
-    let g = tosim_nn::FloatGateNet::new(fnet, profile)?;
+    let g = tosim_nn::FloatGateNet::with_mode(fnet, profile, out.mode)?;
     let start = std::time::Instant::now();
     let names: Vec<String> = g.net.layers.iter().map(|l| l.name.clone()).collect();
     let progress = |layer: usize, done: usize, total: usize| {

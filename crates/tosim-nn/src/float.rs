@@ -67,7 +67,7 @@ use tosim_float::micro::{self, MicroOp, MicroProgram, Src};
 use tosim_float::{FloatError, FloatKind, FloatSpec, Format};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
-use tosim_sim::{run_zero_delay, Options, Program, Stream};
+use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram, Options, Program, Stream};
 
 use crate::error::{HardwareError, NnError, Result};
 use crate::gate::{Counts, LayerRun, Mode, NeuronRun, Primitive};
@@ -625,6 +625,8 @@ pub struct FloatUnit {
     pub program: Program,
     /// Its main role in the reports (operations inside `exp` count as `exp`).
     pub primitive: Primitive,
+    /// The glitch program ([`Mode::Glitch`]: unit delay per CMOS stage, inertial).
+    pub glitch: Option<GlitchProgram>,
 }
 
 impl std::fmt::Debug for FloatUnit {
@@ -639,7 +641,7 @@ impl FloatUnit {
         self.program.transistors()
     }
 
-    fn build(op: MicroOp, f: Format, fu: FloatUnits, lib: &Library) -> Result<FloatUnit> {
+    fn build(op: MicroOp, f: Format, fu: FloatUnits, lib: &Library, mode: Mode) -> Result<FloatUnit> {
         let (name, netlist) = match op {
             MicroOp::Float(k) => {
                 let spec = FloatSpec::new(k, f)
@@ -669,7 +671,13 @@ impl FloatUnit {
         let hw = |what: String| NnError::Hardware(HardwareError { unit: name.clone(), what });
         let models = lib.bind(&netlist).map_err(|e| hw(e.to_string()))?;
         let program = Program::compile(&netlist, &models).map_err(|e| hw(e.to_string()))?;
-        Ok(FloatUnit { op, primitive: PRIMS[prim_of(op) as usize], name, netlist, program })
+        let glitch = match mode {
+            Mode::Zero => None,
+            Mode::Glitch => {
+                Some(GlitchProgram::compile(&netlist, &models, Delay::Unit).map_err(|e| hw(e.to_string()))?)
+            }
+        };
+        Ok(FloatUnit { op, primitive: PRIMS[prim_of(op) as usize], name, netlist, program, glitch })
     }
 }
 
@@ -685,6 +693,8 @@ pub struct FloatGateNet {
     /// Multiply-accumulates per batch of samples (memory bound of a run;
     /// the counts do not depend on it).
     pub batch_macs: usize,
+    /// Zero-delay counts only, or glitch TOs too.
+    mode: Mode,
 }
 
 /// Why [`FloatGateNet::run_range`] failed.
@@ -794,13 +804,20 @@ impl FloatGateNet {
     /// Generates, binds and compiles every unit the network uses (the
     /// profile's `[float]` architectures and cell binding).
     pub fn new(net: FloatNet, profile: Profile) -> Result<FloatGateNet> {
+        Self::with_mode(net, profile, Mode::Zero)
+    }
+
+    /// Like [`FloatGateNet::new`]; in [`Mode::Glitch`] every unit also runs on
+    /// the glitch engine (unit delay per CMOS stage, as the integer formats)
+    /// and the reports carry glitch TOs.
+    pub fn with_mode(net: FloatNet, profile: Profile, mode: Mode) -> Result<FloatGateNet> {
         let lib = Library::named(&profile.binding, None).map_err(|e| {
             NnError::Hardware(HardwareError { unit: format!("library {}", profile.binding), what: e.to_string() })
         })?;
         let units = net
             .unit_ops
             .iter()
-            .map(|&op| FloatUnit::build(op, net.format, profile.float, &lib))
+            .map(|&op| FloatUnit::build(op, net.format, profile.float, &lib, mode))
             .collect::<Result<Vec<_>>>()?;
         // Operands are recorded as 32-bit words (every float format fits).
         if let Some(u) = units.iter().find(|u| u.program.input_widths().iter().any(|&w| w > 32)) {
@@ -809,7 +826,7 @@ impl FloatGateNet {
                 what: "an input port wider than 32 bits".into(),
             }));
         }
-        Ok(FloatGateNet { net, profile, units, batch_macs: BATCH_MACS })
+        Ok(FloatGateNet { net, profile, units, batch_macs: BATCH_MACS, mode })
     }
 
     /// The same with another batch size (see [`FloatGateNet::batch_macs`]).
@@ -818,9 +835,9 @@ impl FloatGateNet {
         self
     }
 
-    /// The simulation mode (zero-delay only for float networks).
+    /// The simulation mode.
     pub fn mode(&self) -> Mode {
-        Mode::Zero
+        self.mode
     }
 
     /// Runs every sample (encoded inputs, [`FloatNet::encode_input`]) through
@@ -952,6 +969,15 @@ impl FloatGateNet {
                     let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk: len };
                     let act = run_zero_delay(&u.program, &stream, &opts);
                     let per_op = act.per_op.unwrap_or_default();
+                    // Glitch mode: the same stream on the glitch engine (counts only;
+                    // the settled outputs are the zero-delay engine's).
+                    let glitch_per_op = u.glitch.as_ref().map(|gp| {
+                        let gopts = GlitchOptions {
+                            base: Options { per_op_stats: false, record_per_op: true, outputs: false, chunk: len },
+                            transport: false,
+                        };
+                        run_glitch(gp, &stream, &gopts).per_op.unwrap_or_default()
+                    });
                     // The first output bus of every operation (units with one
                     // output bus: the values as they are).
                     let outputs = act.outputs.unwrap_or_default();
@@ -982,6 +1008,10 @@ impl FloatGateNet {
                                 c.operations += 1;
                                 c.static_tos += tr;
                                 c.switching_tos += sw;
+                                if let Some(g) = &glitch_per_op {
+                                    let gt = g.get(j).map_or(0, |c| c.glitch_tos);
+                                    c.glitch_tos = Some(c.glitch_tos.unwrap_or(0) + gt);
+                                }
                                 let s = t.sample[i] as usize - first;
                                 r.per_sample[s] += sw;
                                 if out.get(j) != Some(&t.expect[i]) {
@@ -1129,7 +1159,7 @@ impl FloatGateNet {
                 ptflops: (k * n + n + if fl.relu_like() { n } else { 0 }) * s64,
                 static_tos: c.static_tos,
                 switching_tos: c.switching_tos,
-                glitch_tos: None,
+                glitch_tos: c.glitch_tos,
                 by_primitive: by,
                 per_sample: SampleStats::default(),
                 per_neuron: ctx.per_neuron.then(|| {
@@ -1161,7 +1191,7 @@ impl FloatGateNet {
         let head = NetReport {
             model: ctx.model.clone(),
             format: float_format_name(self.net.format).to_string(),
-            mode: Mode::Zero,
+            mode: self.mode,
             profile: self.profile.name.clone(),
             binding: self.profile.binding.clone(),
             samples,
