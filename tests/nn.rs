@@ -570,7 +570,7 @@ fn glitch_mode_counts_hazards_too() {
 }
 
 /// Every shipped profile (`circuits/profiles/*.toml`), sorted by name.
-fn profiles() -> Vec<Profile> {
+pub(crate) fn profiles() -> Vec<Profile> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(support::repo().join("circuits/profiles"))
         .unwrap()
         .map(|e| e.unwrap().path())

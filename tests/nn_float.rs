@@ -324,3 +324,32 @@ fn float_glitch_mode_counts_every_transition() {
     assert_eq!(glitch.total.glitch_tos, Some(total));
     assert!(total > glitch.total.switching_tos, "the float units glitch");
 }
+
+/// The digits model in every float format on every shipped profile
+/// (`circuits/profiles/*.toml`; the first 10 test samples): gate level equals
+/// the reference on every output bit, and each profile's `[float]` table
+/// picks its own unit designs (compact: ripple adders, array multiplier).
+#[test]
+fn digits_agree_for_every_float_format_and_profile() {
+    let (net, data) = digits();
+    let x = &data.x[..10 * net.input_width()];
+    for profile in crate::nn::profiles() {
+        for f in FORMATS {
+            let fnet = FloatNet::new(&net, f, BatchNormMode::Unfold).unwrap();
+            let xs: Vec<Vec<u32>> = x.chunks(net.input_width()).map(|s| fnet.encode_input(s)).collect();
+            let g = FloatGateNet::new(fnet, profile.clone()).unwrap();
+            let run = g.run(&xs, &|_, _, _| {}).unwrap();
+            assert!(run.op_disagreements.iter().all(|&d| d == 0), "{f} {}", profile.name);
+            for (s, xi) in xs.iter().enumerate() {
+                let want = g.net.infer(xi).unwrap();
+                for (l, lr) in run.layers.iter().enumerate() {
+                    let got: Vec<u32> = lr.sample_outputs(s).iter().map(|&v| v as u32).collect();
+                    assert_eq!(got, want.layers[l], "{f} {} sample {s} layer {l}", profile.name);
+                }
+            }
+            let fmul = &g.units.iter().find(|u| u.name.starts_with("fmul")).unwrap().name;
+            let want = if profile.name == "compact" { "_array_ripple" } else { "_dadda_kogge_stone" };
+            assert!(fmul.ends_with(want), "{f} {}: {fmul}", profile.name);
+        }
+    }
+}
