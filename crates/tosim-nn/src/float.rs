@@ -73,9 +73,7 @@ use crate::error::{HardwareError, NnError, Result};
 use crate::gate::{Counts, LayerRun, Mode, NeuronRun, Primitive};
 use crate::model::{Activation, Dense, LayerKind, Network};
 use crate::profile::{FloatUnits, Profile};
-use crate::report::{
-    LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Tally, Totals, UnitReport,
-};
+use crate::report::{LayerReport, LayerShape, NetReport, RunContext, ShardInfo, Tally, Totals, UnitReport};
 use tosim_units::{mask, sext};
 
 /// The float format called `fp32`, `fp16` or `bf16` (also `binary32`,
@@ -1141,43 +1139,15 @@ impl FloatGateNet {
         let mut layers = Vec::new();
         let mut per_sample = Vec::new();
         for (fl, lr) in self.net.layers.iter().zip(&run.layers) {
-            let (k, n) = (fl.inputs as u64, fl.outputs as u64);
-            let by = lr.by_primitive();
-            let mut c = Counts::default();
-            for v in by.values() {
-                c += v;
-            }
             per_sample.push(lr.per_sample());
-            let macs = k * n * s64;
-            layers.push(LayerReport {
+            let shape = LayerShape {
                 name: fl.name.clone(),
                 folded: fl.folded.clone(),
                 inputs: fl.inputs,
                 neurons: fl.outputs,
-                macs,
-                flops: macs,
-                ptflops: (k * n + n + if fl.relu_like() { n } else { 0 }) * s64,
-                static_tos: c.static_tos,
-                switching_tos: c.switching_tos,
-                glitch_tos: c.glitch_tos,
-                by_primitive: by,
-                per_sample: SampleStats::default(),
-                per_neuron: ctx.per_neuron.then(|| {
-                    lr.neurons
-                        .iter()
-                        .enumerate()
-                        .map(|(i, nr)| {
-                            let t = nr.total();
-                            NeuronReport {
-                                index: i,
-                                static_tos: t.static_tos,
-                                switching_tos: t.switching_tos,
-                                by_primitive: nr.by_primitive.clone(),
-                            }
-                        })
-                        .collect()
-                }),
-            });
+                relu_like: fl.relu_like(),
+            };
+            layers.push(LayerReport::of_run(shape, s64, lr, ctx.per_neuron));
         }
         let units = self
             .units

@@ -97,6 +97,61 @@ pub struct LayerReport {
     pub per_neuron: Option<Vec<NeuronReport>>,
 }
 
+/// What a layer is, for [`LayerReport::of_run`].
+pub(crate) struct LayerShape {
+    pub name: String,
+    pub folded: Vec<String>,
+    pub inputs: usize,
+    pub neurons: usize,
+    /// Followed by ReLU or LeakyReLU (ptflops counts one more operation per neuron).
+    pub relu_like: bool,
+}
+
+impl LayerReport {
+    /// The report of a layer's run over `samples` samples: counts summed over
+    /// its primitives; MACs = FLOPs (fvcore) = inputs × neurons per sample;
+    /// ptflops adds the bias and a ReLU-like activation per neuron; per-neuron
+    /// detail when asked. `per_sample` is filled in by the caller.
+    pub(crate) fn of_run(shape: LayerShape, samples: u64, run: &LayerRun, per_neuron: bool) -> LayerReport {
+        let by = run.by_primitive();
+        let mut c = Counts::default();
+        for v in by.values() {
+            c += v;
+        }
+        let (k, n) = (shape.inputs as u64, shape.neurons as u64);
+        let macs = k * n * samples;
+        LayerReport {
+            name: shape.name,
+            folded: shape.folded,
+            inputs: shape.inputs,
+            neurons: shape.neurons,
+            macs,
+            flops: macs,
+            ptflops: (k * n + n + if shape.relu_like { n } else { 0 }) * samples,
+            static_tos: c.static_tos,
+            switching_tos: c.switching_tos,
+            glitch_tos: c.glitch_tos,
+            by_primitive: by,
+            per_sample: SampleStats::default(),
+            per_neuron: per_neuron.then(|| {
+                run.neurons
+                    .iter()
+                    .enumerate()
+                    .map(|(i, nr)| {
+                        let t = nr.total();
+                        NeuronReport {
+                            index: i,
+                            static_tos: t.static_tos,
+                            switching_tos: t.switching_tos,
+                            by_primitive: nr.by_primitive.clone(),
+                        }
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
 /// Totals over all layers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
@@ -396,44 +451,15 @@ impl NetReport {
         let mut layers = Vec::new();
         let mut per_sample = Vec::new();
         for (ql, run) in q.layers.iter().zip(runs) {
-            let (k, n) = (ql.dense.inputs as u64, ql.dense.outputs as u64);
-            let by = run.by_primitive();
-            let mut c = Counts::default();
-            for v in by.values() {
-                c += v;
-            }
             per_sample.push(run.per_sample());
-            let macs = k * n * s64;
-            let ptflops = (k * n + n + if ql.relu || ql.leaky.is_some() { n } else { 0 }) * s64;
-            layers.push(LayerReport {
+            let shape = LayerShape {
                 name: ql.name.clone(),
                 folded: ql.folded.clone(),
-                inputs: k as usize,
-                neurons: n as usize,
-                macs,
-                flops: macs,
-                ptflops,
-                static_tos: c.static_tos,
-                switching_tos: c.switching_tos,
-                glitch_tos: c.glitch_tos,
-                by_primitive: by,
-                per_sample: SampleStats::default(),
-                per_neuron: ctx.per_neuron.then(|| {
-                    run.neurons
-                        .iter()
-                        .enumerate()
-                        .map(|(i, nr)| {
-                            let t = nr.total();
-                            NeuronReport {
-                                index: i,
-                                static_tos: t.static_tos,
-                                switching_tos: t.switching_tos,
-                                by_primitive: nr.by_primitive.clone(),
-                            }
-                        })
-                        .collect()
-                }),
-            });
+                inputs: ql.dense.inputs,
+                neurons: ql.dense.outputs,
+                relu_like: ql.relu || ql.leaky.is_some(),
+            };
+            layers.push(LayerReport::of_run(shape, s64, run, ctx.per_neuron));
         }
         let mut units = BTreeMap::new();
         for l in &g.layers {
