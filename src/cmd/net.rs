@@ -182,17 +182,31 @@ pub fn run(a: NetArgs) -> Result<()> {
         labels: ds.labels.as_deref().map(|l| &l[range.clone()]),
         per_neuron: a.per_neuron,
     };
-    let mut report = match shard {
+    let report = match shard {
         Some(s) => NetReport::build_shard(&ctx, &g, &runs, s.index, s.count, range.start, samples),
         None => NetReport::build(&ctx, &g, &runs),
     };
-    set_fingerprint(&mut report, &ds, samples);
+    emit(report, &ds, samples, elapsed, a.json.as_deref(), a.csv.as_deref())
+}
+
+/// The end of a `tosim net` run, integer or float: the data fingerprint of a
+/// shard report, the table on stdout, the JSON and CSV files asked for, and
+/// an error when gate level and reference disagree.
+fn emit(
+    mut report: NetReport,
+    ds: &DataSet,
+    samples: usize,
+    elapsed: std::time::Duration,
+    json: Option<&Path>,
+    csv: Option<&Path>,
+) -> Result<()> {
+    set_fingerprint(&mut report, ds, samples);
     print_table(&report, Some(elapsed.as_secs_f64()));
-    if let Some(p) = &a.json {
+    if let Some(p) = json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
     }
-    if let Some(p) = &a.csv {
+    if let Some(p) = csv {
         write_csv(p, &report).with_context(|| format!("writing {}", p.display()))?;
     }
     if !report.agreement {
@@ -639,18 +653,6 @@ fn run_float(
         per_neuron: out.per_neuron,
     };
     let run = tosim_nn::FloatRun { layers: runs, op_disagreements: disagreements };
-    let mut report = g.report(&ctx, &run, shard.map(|s| (s.index, s.count, range.start, samples)))?;
-    set_fingerprint(&mut report, ds, samples);
-    print_table(&report, Some(elapsed.as_secs_f64()));
-    if let Some(p) = &out.json {
-        let text = serde_json::to_string_pretty(&report)?;
-        std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
-    }
-    if let Some(p) = &out.csv {
-        write_csv(p, &report).with_context(|| format!("writing {}", p.display()))?;
-    }
-    if !report.agreement {
-        bail!("gate level and reference disagree on {} of {} samples", report.disagreeing_samples, report.samples);
-    }
-    Ok(())
+    let report = g.report(&ctx, &run, shard.map(|s| (s.index, s.count, range.start, samples)))?;
+    emit(report, ds, samples, elapsed, out.json.as_deref(), out.csv.as_deref())
 }

@@ -73,7 +73,7 @@ use crate::error::{HardwareError, NnError, Result};
 use crate::gate::{Counts, LayerRun, Mode, NeuronRun, Primitive};
 use crate::model::{Activation, Dense, LayerKind, Network};
 use crate::profile::{FloatUnits, Profile};
-use crate::report::{LayerReport, LayerShape, NetReport, RunContext, ShardInfo, Tally, Totals, UnitReport};
+use crate::report::{LayerReport, LayerShape, NetReport, RunContext, ShardInfo, Tally, UnitReport};
 use tosim_units::{mask, sext};
 
 /// The float format called `fp32`, `fp16` or `bf16` (also `binary32`,
@@ -1158,24 +1158,7 @@ impl FloatGateNet {
                 (u.name.clone(), r)
             })
             .collect();
-        let head = NetReport {
-            model: ctx.model.clone(),
-            format: float_format_name(self.net.format).to_string(),
-            mode: self.mode,
-            profile: self.profile.name.clone(),
-            binding: self.profile.binding.clone(),
-            samples,
-            accuracy: None,
-            correct: None,
-            reference_accuracy: None,
-            float_accuracy: None,
-            agreement: true,
-            disagreeing_samples: 0,
-            total: Totals::default(),
-            layers: Vec::new(),
-            units,
-            shard: None,
-        };
+        let head = NetReport::head(ctx, float_format_name(self.net.format), self.mode, &self.profile, samples, units);
         let t = Tally {
             head,
             samples,

@@ -391,6 +391,36 @@ impl Tally {
 }
 
 impl NetReport {
+    /// A report with the run's identity and units, nothing counted yet (what
+    /// [`Tally`] fills in).
+    pub(crate) fn head(
+        ctx: &RunContext,
+        format: &str,
+        mode: crate::gate::Mode,
+        profile: &crate::Profile,
+        samples: usize,
+        units: BTreeMap<String, UnitReport>,
+    ) -> NetReport {
+        NetReport {
+            model: ctx.model.clone(),
+            format: format.to_string(),
+            mode,
+            profile: profile.name.clone(),
+            binding: profile.binding.clone(),
+            samples,
+            accuracy: None,
+            correct: None,
+            reference_accuracy: None,
+            float_accuracy: None,
+            agreement: true,
+            disagreeing_samples: 0,
+            total: Totals::default(),
+            layers: Vec::new(),
+            units,
+            shard: None,
+        }
+    }
+
     /// Builds the report of a gate-level run; compares against the reference.
     pub fn build(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> NetReport {
         Self::tally(ctx, g, runs).finish()
@@ -470,24 +500,7 @@ impl NetReport {
                 );
             }
         }
-        let head = NetReport {
-            model: ctx.model.clone(),
-            format: q.format.name().to_string(),
-            mode: g.mode,
-            profile: g.profile.name.clone(),
-            binding: g.profile.binding.clone(),
-            samples,
-            accuracy: None,
-            correct: None,
-            reference_accuracy: None,
-            float_accuracy: None,
-            agreement: true,
-            disagreeing_samples: 0,
-            total: Totals::default(),
-            layers: Vec::new(),
-            units,
-            shard: None,
-        };
+        let head = NetReport::head(ctx, q.format.name(), g.mode, &g.profile, samples, units);
         Tally {
             head,
             samples,
