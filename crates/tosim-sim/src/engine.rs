@@ -247,6 +247,17 @@ impl Csa {
         }
     }
 
+    /// Adds this counter's pending words, weighted by `weight`, to `into`,
+    /// and resets this counter.
+    pub(crate) fn fold_into(&mut self, weight: u32, into: &mut Csa) {
+        for q in 0..self.fill.len() {
+            for i in 0..self.fill[q] as usize {
+                into.add_weighted_at(q, weight, self.pend[q][i]);
+            }
+            self.fill[q] = 0;
+        }
+    }
+
     /// Per-lane sums (lane `64·w + l`), and resets the counter.
     pub(crate) fn take(&mut self, out: &mut [u64; LANES]) {
         // Levels above the highest pending word only receive carries.

@@ -26,7 +26,7 @@ use tosim_netlist::{CellId, CellType, Driver, Loc, NetId, Netlist, NetlistBuilde
 use crate::compile::CompileError;
 use crate::delay::{cell_rc, RcParams, SignalRc};
 use crate::engine::{chunks, load_inputs, Activity, Csa, Geometry, OpCounts, Options, LANES, W};
-use crate::ops::{FnCompiler, Insn, Matcher};
+use crate::ops::{FnCompiler, Insn, Matcher, OpKind};
 use crate::report::{NetReport, Report, Stats};
 use crate::stream::Stream;
 
@@ -360,6 +360,28 @@ struct Node {
     ring: u32,
 }
 
+/// The unit-delay fast path of a [`GlitchProgram`].
+#[derive(Clone, Debug)]
+struct UnitPlan {
+    /// For τ = 0, 1, …: the instructions of the nodes that may change at
+    /// τ + 1, each step deepest level first; a node's last instruction writes
+    /// its net, any before it write scratch slots.
+    steps: Vec<Insn>,
+    /// Every node's instruction in topological order (settling).
+    settle: Vec<Insn>,
+    /// Per step: the range of `fold_nets` (CSR) holding the inverters folded
+    /// into the step's node.
+    fold_at: Vec<u32>,
+    fold_nets: Vec<u32>,
+    /// (inverter, node) of every folded inverter: equal transition counts.
+    copies: Vec<(u32, u32)>,
+    /// Per step: index into `weights` of the gate load of the node and its
+    /// folded inverters.
+    class: Vec<u32>,
+    /// The distinct gate loads (one per-operation counter each).
+    weights: Vec<u32>,
+}
+
 /// Glitch-engine knobs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GlitchOptions {
@@ -383,6 +405,8 @@ pub struct GlitchProgram {
     eval_at: (Vec<u32>, Vec<u32>),
     update_at: (Vec<u32>, Vec<u32>),
     horizon: u32,
+    /// Unit-delay fast path (every stage delay 1).
+    unit: Option<UnitPlan>,
 }
 
 impl GlitchProgram {
@@ -492,7 +516,121 @@ impl GlitchProgram {
                 Some((e + nd.rise.min(nd.fall) - 1, z))
             })
         };
+        // With every delay 1 a node's value at τ + 1 is its function of the
+        // values at τ. Evaluating the nodes of step τ in reverse topological
+        // order and writing in place reads every input before it is updated
+        // and every output after its readers have read it, so no ring, no
+        // right-hand-side slots and no second pass are needed.
+        let unit_ok = nodes.iter().all(|n| n.rise == 1 && n.fall == 1);
+        let unit = (unit_ok && steps > 0).then(|| {
+            let (ca, la) = &eval_at;
+            let node_of = |net: u32| match sn.driver(NetId(net)) {
+                Driver::Cell { cell, .. } => Some(cell),
+                _ => None,
+            };
+            // An inverter stage I driven by a node N copies N one step late:
+            // I(τ + 1) = !N(τ), so it makes exactly N's transitions. It is
+            // folded into N: whenever N is evaluated at τ, I := !N(τ) before N
+            // is updated, and N's window is extended by one step so that I
+            // also takes N's last value; I's gate load joins N's.
+            let mut node_index = vec![u32::MAX; nn];
+            for (k, n) in nodes.iter().enumerate() {
+                node_index[n.net as usize] = k as u32;
+            }
+            let mut folded = vec![false; nodes.len()];
+            let mut inverters: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+            for (k, n) in nodes.iter().enumerate() {
+                let ins = &insns[n.insns.0 as usize];
+                if n.insns.1 != n.insns.0 + 1 || ins.kind != OpKind::Not || node_of(ins.src[0]).is_none() {
+                    continue;
+                }
+                let d = node_index[ins.src[0] as usize] as usize;
+                if !folded[d] {
+                    folded[k] = true;
+                    inverters[d].push(n.net);
+                }
+            }
+            let mut last = vec![0u32; nodes.len()];
+            for &(k, _, z) in &windows {
+                last[k as usize] = z;
+            }
+            // Level (longest path from the inputs, in nodes) of every net.
+            let mut level = vec![0u32; nn];
+            for n in &nodes {
+                let ins = &node_inputs[n.ins.0 as usize..n.ins.1 as usize];
+                level[n.net as usize] = 1 + ins.iter().map(|&i| level[i as usize]).max().unwrap_or(0);
+            }
+            let mut list = Vec::with_capacity(la.len());
+            let mut extra: Vec<Vec<u32>> = vec![Vec::new(); steps];
+            for (k, inv) in inverters.iter().enumerate() {
+                if !inv.is_empty() && !windows.is_empty() {
+                    extra[last[k] as usize + 1].push(k as u32);
+                }
+            }
+            for t in 0..steps {
+                let mut step: Vec<u32> = la[ca[t] as usize..ca[t + 1] as usize]
+                    .iter()
+                    .copied()
+                    .filter(|&k| !folded[k as usize])
+                    .chain(extra[t].iter().copied())
+                    .collect();
+                // Deepest level first is a reverse topological order; within a
+                // level, runs of one operation keep the dispatch predictable.
+                let key = |&k: &u32| {
+                    let n = &nodes[k as usize];
+                    (std::cmp::Reverse(level[n.net as usize]), insns[n.insns.0 as usize].kind, n.net)
+                };
+                step.sort_by_key(key);
+                list.extend(step);
+            }
+            let mut steps_insns = Vec::with_capacity(list.len());
+            let mut fold_at = vec![0u32];
+            let mut fold_nets = Vec::new();
+            let mut loads = Vec::with_capacity(list.len());
+            for &k in &list {
+                let n = &nodes[k as usize];
+                // A node of several instructions: the first ones write their
+                // scratch slots (never nets), the last one the node.
+                for &ins in &insns[n.insns.0 as usize..n.insns.1 as usize - 1] {
+                    steps_insns.push(ins);
+                    fold_at.push(fold_nets.len() as u32);
+                    loads.push(0);
+                }
+                let mut ins = insns[n.insns.1 as usize - 1];
+                ins.dst = n.net;
+                steps_insns.push(ins);
+                fold_nets.extend(&inverters[k as usize]);
+                fold_at.push(fold_nets.len() as u32);
+                loads.push(
+                    stages.load[n.net as usize]
+                        + inverters[k as usize].iter().map(|&i| stages.load[i as usize]).sum::<u32>(),
+                );
+            }
+            // Per-operation glitch counts: one counter per distinct gate load.
+            let mut weights = loads.clone();
+            weights.sort_unstable();
+            weights.dedup();
+            let class = loads.iter().map(|l| weights.binary_search(l).unwrap_or(0) as u32).collect();
+            let settle = nodes
+                .iter()
+                .flat_map(|n| {
+                    let mut last = insns[n.insns.1 as usize - 1];
+                    last.dst = n.net;
+                    insns[n.insns.0 as usize..n.insns.1 as usize - 1].iter().copied().chain(std::iter::once(last))
+                })
+                .collect();
+            let copies = inverters
+                .iter()
+                .enumerate()
+                .flat_map(|(k, inv)| {
+                    let net = nodes[k].net;
+                    inv.iter().map(move |&i| (i, net))
+                })
+                .collect();
+            UnitPlan { steps: steps_insns, fold_at, fold_nets, copies, settle, class, weights }
+        });
         GlitchProgram {
+            unit,
             inputs: sn.inputs().iter().map(|b| b.nets.iter().map(|x| x.0).collect()).collect(),
             stages,
             insns,
@@ -504,6 +642,13 @@ impl GlitchProgram {
             update_at,
             horizon,
         }
+    }
+
+    /// The same program without the unit-delay fast path (tests compare the
+    /// two loops), and how many inverters the fast path folds.
+    #[cfg(test)]
+    pub(crate) fn split_unit_path(&self) -> (GlitchProgram, Option<usize>) {
+        (GlitchProgram { unit: None, ..self.clone() }, self.unit.as_ref().map(|u| u.copies.len()))
     }
 
     /// The stage netlist this program simulates.
@@ -594,6 +739,7 @@ struct GScratch {
     sw: Csa,
     nt: Csa,
     gl: Csa,
+    cls: Vec<Csa>,
     lanes: [[u64; LANES]; 3],
 }
 
@@ -613,6 +759,7 @@ impl GScratch {
             sw: Csa::new(),
             nt: Csa::new(),
             gl: Csa::new(),
+            cls: vec![Csa::new(); p.unit.as_ref().map_or(0, |u| u.weights.len())],
             lanes: [[0; LANES]; 3],
         }
     }
@@ -649,8 +796,13 @@ fn glitch_chunk_impl<const PER_OP: bool>(
     let nn = st.netlist.net_count();
     let g = Geometry::new(start, end);
     let flat: Vec<u32> = p.inputs.iter().flatten().copied().collect();
-    let GScratch { val, settled, carry, ring, stamp, hist, ops, sw, nt, gl, lanes } = scr;
+    let GScratch { val, settled, carry, ring, stamp, hist, ops, sw, nt, gl, cls, lanes } = scr;
     let settle = |val: &mut Vec<Blk>| {
+        if let Some(u) = &p.unit {
+            // One instruction per node, written straight to its net.
+            run_insns(&u.settle, val);
+            return;
+        }
         for n in &p.nodes {
             run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
             val[n.net as usize] = val[n.rhs as usize];
@@ -710,103 +862,46 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             }
             val[s] = newin[k];
         }
-        for n in &p.nodes {
-            let init = val[n.net as usize];
-            for r in &mut ring[n.ring as usize..(n.ring + n.delay) as usize] {
-                *r = init;
-            }
-        }
-        // Event-driven over words: a node is evaluated at τ only if one of its
-        // inputs changed at τ (in any lane), and updated at τ+1 only if its
-        // right-hand side changed at τ+1-d (the only time an update can come from).
-        for tau in 0..p.horizon as usize {
-            let tau32 = tau as u32;
-            let (ca, la) = (&p.eval_at.0, &p.eval_at.1);
-            for &ni in &la[ca[tau] as usize..ca[tau + 1] as usize] {
-                let n = &p.nodes[ni as usize];
-                let d = n.delay;
-                let cur_pos = (n.ring + tau32 % d) as usize;
-                let prev_pos = (n.ring + (tau32 + d - 1) % d) as usize;
-                let active =
-                    p.node_inputs[n.ins.0 as usize..n.ins.1 as usize].iter().any(|&i| stamp[i as usize] == tau32);
-                let changed = if active {
-                    run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
-                    let new = val[n.rhs as usize];
-                    let changed = new != ring[prev_pos];
-                    ring[cur_pos] = new;
-                    changed
-                } else {
-                    ring[cur_pos] = ring[prev_pos];
-                    false
-                };
-                hist[ni as usize] = hist[ni as usize] << 1 | changed as u64;
-            }
-            let (cb, lb) = (&p.update_at.0, &p.update_at.1);
-            for &ni in &lb[cb[tau] as usize..cb[tau + 1] as usize] {
-                let n = &p.nodes[ni as usize];
-                // An update can only come from an RHS change `rise` or `fall` steps back.
-                if n.delay <= 64
-                    && hist[ni as usize] >> (n.rise - 1) & 1 == 0
-                    && hist[ni as usize] >> (n.fall - 1) & 1 == 0
-                {
+        if let Some(UnitPlan { steps, fold_at, fold_nets, class, .. }) = &p.unit {
+            for (k, ins) in steps.iter().enumerate() {
+                let s = ins.src;
+                let new = ins.kind.apply_block::<W>(
+                    &val[s[0] as usize],
+                    &val[s[1] as usize],
+                    &val[s[2] as usize],
+                    &val[s[3] as usize],
+                );
+                let net = ins.dst as usize;
+                if net >= nn {
+                    val[net] = new;
                     continue;
                 }
-                let r = &ring[n.ring as usize..(n.ring + n.delay) as usize];
-                let cur = val[n.net as usize];
-                let t1 = tau + 1;
-                let new = if n.delay == 1 {
-                    r[0]
-                } else if opts.transport {
-                    r[t1 % n.delay as usize]
-                } else if n.rise != n.fall {
-                    // Inertial, per direction: 1 once RHS has been 1 for `rise`
-                    // steps, 0 once it has been 0 for `fall` steps, else hold.
-                    let d = n.delay as usize;
-                    let mut ones = [u64::MAX; W];
-                    let mut zeros = [u64::MAX; W];
-                    for k in 0..d {
-                        let x = &r[(tau + d - k) % d];
-                        let (in_r, in_f) = ((k as u32) < n.rise, (k as u32) < n.fall);
-                        for w in 0..W {
-                            if in_r {
-                                ones[w] &= x[w];
-                            }
-                            if in_f {
-                                zeros[w] &= !x[w];
-                            }
-                        }
-                    }
-                    let mut out = [0u64; W];
-                    for w in 0..W {
-                        out[w] = ones[w] | (cur[w] & !zeros[w]);
-                    }
-                    out
-                } else {
-                    let last = r[tau % n.delay as usize];
-                    let mut out = [0u64; W];
-                    for w in 0..W {
-                        let mut unstable = 0u64;
-                        for x in r {
-                            unstable |= x[w] ^ last[w];
-                        }
-                        out[w] = (last[w] & !unstable) | (cur[w] & unstable);
-                    }
-                    out
-                };
-                let mut t = [0u64; W];
-                for w in 0..W {
-                    t[w] = new[w] ^ cur[w];
+                let old = val[net];
+                for &i in &fold_nets[fold_at[k] as usize..fold_at[k + 1] as usize] {
+                    val[i as usize] = old.map(|x| !x);
                 }
-                let c = pop(&t);
-                if c != 0 {
-                    act.transitions[n.net as usize] += c;
+                let mut t = [0u64; W];
+                let mut any = 0u64;
+                for w in 0..W {
+                    t[w] = new[w] ^ old[w];
+                    any |= t[w];
+                }
+                if any != 0 {
+                    act.transitions[net] += pop(&t);
                     if PER_OP {
-                        gl.add_weighted(st.load[n.net as usize], t);
+                        cls[class[k] as usize].add(0, t);
                     }
-                    val[n.net as usize] = new;
-                    stamp[n.net as usize] = tau32 + 1;
+                    val[net] = new;
                 }
             }
+            if PER_OP {
+                let weights = &p.unit.as_ref().map_or(&[][..], |u| &u.weights[..]);
+                for (c, &w) in cls.iter_mut().zip(weights.iter()) {
+                    c.fold_into(w, gl);
+                }
+            }
+        } else {
+            glitch_steps::<PER_OP>(p, val, ring, stamp, hist, &mut act.transitions, gl, opts.transport);
         }
         for s in stamp.iter_mut() {
             *s = u32::MAX;
@@ -815,7 +910,7 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             *h = 0;
         }
         debug_assert!((0..nn).all(|i| val[i] == settled[i]), "glitch engine did not settle");
-        carry[..nn].copy_from_slice(&settled[..nn]);
+        std::mem::swap(carry, settled);
         if PER_OP {
             sw.take(&mut lanes[0]);
             nt.take(&mut lanes[1]);
@@ -839,10 +934,127 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             }
         }
     }
+    if let Some(u) = &p.unit {
+        for &(i, n) in &u.copies {
+            act.transitions[i as usize] = act.transitions[n as usize];
+        }
+    }
     if base.record_per_op {
         act.per_op = Some(per_op);
     }
     act
+}
+
+/// The general glitch loop (any delays, inertial or transport): one block's
+/// time steps over the ring of each node's recent right-hand sides.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn glitch_steps<const PER_OP: bool>(
+    p: &GlitchProgram,
+    val: &mut [Blk],
+    ring: &mut [Blk],
+    stamp: &mut [u32],
+    hist: &mut [u64],
+    transitions: &mut [u64],
+    gl: &mut Csa,
+    transport: bool,
+) {
+    let st = &p.stages;
+    for n in &p.nodes {
+        let init = val[n.net as usize];
+        for r in &mut ring[n.ring as usize..(n.ring + n.delay) as usize] {
+            *r = init;
+        }
+    }
+    // Event-driven over words: a node is evaluated at τ only if one of its
+    // inputs changed at τ (in any lane), and updated at τ+1 only if its
+    // right-hand side changed at τ+1-d (the only time an update can come from).
+    for tau in 0..p.horizon as usize {
+        let tau32 = tau as u32;
+        let (ca, la) = (&p.eval_at.0, &p.eval_at.1);
+        for &ni in &la[ca[tau] as usize..ca[tau + 1] as usize] {
+            let n = &p.nodes[ni as usize];
+            let d = n.delay;
+            let cur_pos = (n.ring + tau32 % d) as usize;
+            let prev_pos = (n.ring + (tau32 + d - 1) % d) as usize;
+            let active = p.node_inputs[n.ins.0 as usize..n.ins.1 as usize].iter().any(|&i| stamp[i as usize] == tau32);
+            let changed = if active {
+                run_insns(&p.insns[n.insns.0 as usize..n.insns.1 as usize], val);
+                let new = val[n.rhs as usize];
+                let changed = new != ring[prev_pos];
+                ring[cur_pos] = new;
+                changed
+            } else {
+                ring[cur_pos] = ring[prev_pos];
+                false
+            };
+            hist[ni as usize] = hist[ni as usize] << 1 | changed as u64;
+        }
+        let (cb, lb) = (&p.update_at.0, &p.update_at.1);
+        for &ni in &lb[cb[tau] as usize..cb[tau + 1] as usize] {
+            let n = &p.nodes[ni as usize];
+            // An update can only come from an RHS change `rise` or `fall` steps back.
+            if n.delay <= 64 && hist[ni as usize] >> (n.rise - 1) & 1 == 0 && hist[ni as usize] >> (n.fall - 1) & 1 == 0
+            {
+                continue;
+            }
+            let r = &ring[n.ring as usize..(n.ring + n.delay) as usize];
+            let cur = val[n.net as usize];
+            let t1 = tau + 1;
+            let new = if n.delay == 1 {
+                r[0]
+            } else if transport {
+                r[t1 % n.delay as usize]
+            } else if n.rise != n.fall {
+                // Inertial, per direction: 1 once RHS has been 1 for `rise`
+                // steps, 0 once it has been 0 for `fall` steps, else hold.
+                let d = n.delay as usize;
+                let mut ones = [u64::MAX; W];
+                let mut zeros = [u64::MAX; W];
+                for k in 0..d {
+                    let x = &r[(tau + d - k) % d];
+                    let (in_r, in_f) = ((k as u32) < n.rise, (k as u32) < n.fall);
+                    for w in 0..W {
+                        if in_r {
+                            ones[w] &= x[w];
+                        }
+                        if in_f {
+                            zeros[w] &= !x[w];
+                        }
+                    }
+                }
+                let mut out = [0u64; W];
+                for w in 0..W {
+                    out[w] = ones[w] | (cur[w] & !zeros[w]);
+                }
+                out
+            } else {
+                let last = r[tau % n.delay as usize];
+                let mut out = [0u64; W];
+                for w in 0..W {
+                    let mut unstable = 0u64;
+                    for x in r {
+                        unstable |= x[w] ^ last[w];
+                    }
+                    out[w] = (last[w] & !unstable) | (cur[w] & unstable);
+                }
+                out
+            };
+            let mut t = [0u64; W];
+            for w in 0..W {
+                t[w] = new[w] ^ cur[w];
+            }
+            let c = pop(&t);
+            if c != 0 {
+                transitions[n.net as usize] += c;
+                if PER_OP {
+                    gl.add_weighted(st.load[n.net as usize], t);
+                }
+                val[n.net as usize] = new;
+                stamp[n.net as usize] = tau32 + 1;
+            }
+        }
+    }
 }
 
 fn glitch_chunk(p: &GlitchProgram, s: &dyn Stream, a: u64, b: u64, scr: &mut GScratch, o: &GlitchOptions) -> Activity {

@@ -324,6 +324,17 @@ fn check_glitch(n: &Netlist, stream: &dyn Stream, delay: Delay, transport: bool)
     for (g, z) in got.iter().zip(&zsw) {
         assert!(g >= z, "glitch TOs {g} < switching TOs {z}");
     }
+    // Unit delay takes the fused in-place loop with folded inverters; the
+    // general ring loop gives the same counts.
+    let (general, folded) = gp.split_unit_path();
+    if delay == Delay::Unit {
+        assert!(folded.is_some_and(|k| k > 0), "unit delay did not take the fast path with folded inverters");
+        let g = run_glitch(&general, stream, &opts);
+        assert_eq!(g.transitions, act.transitions);
+        assert_eq!(g.per_op, act.per_op);
+    } else {
+        assert_eq!(folded, None);
+    }
     let r = gp.report(&act, true);
     assert_eq!(r.switching_tos, Report::new(&p, &zero, false).switching_tos);
     // Random logic with reconvergent paths glitches: strictly more transitions.
