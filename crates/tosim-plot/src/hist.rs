@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::axis::{ticks, Scale};
 use crate::stats::Summary;
-use crate::svg::{color, esc, n, text_width, Frame, LegendEntry, Mark};
+use crate::svg::{color, esc, head_builders, label, n, text_width, Head, LegendEntry, Mark};
 
 /// Overlaid histograms of several samples on the same bins, drawn as outlined
 /// steps with a light fill.
@@ -14,34 +14,30 @@ use crate::svg::{color, esc, n, text_width, Frame, LegendEntry, Mark};
 /// there is one bin per integer (centred on it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
-    title: String,
-    subtitle: String,
+    head: Head,
     xlabel: String,
     ylabel: String,
     series: Vec<(String, Vec<f64>)>,
     bins: usize,
     fraction: bool,
     log_y: bool,
-    width: f64,
-    height: f64,
 }
 
 impl Histogram {
     /// An empty histogram with 40 bins, counts on the y axis.
     pub fn new(title: &str, xlabel: &str) -> Histogram {
         Histogram {
-            title: title.into(),
-            subtitle: String::new(),
+            head: Head::new(title),
             xlabel: xlabel.into(),
             ylabel: "count".into(),
             series: Vec::new(),
             bins: 40,
             fraction: false,
             log_y: false,
-            width: 720.0,
-            height: 420.0,
         }
     }
+
+    head_builders!(Histogram);
 
     /// Adds a sample (non-finite values are skipped).
     pub fn series(mut self, name: &str, values: &[f64]) -> Histogram {
@@ -66,19 +62,6 @@ impl Histogram {
     /// Logarithmic y axis (empty bins are not drawn).
     pub fn log_y(mut self) -> Histogram {
         self.log_y = true;
-        self
-    }
-
-    /// A second line under the title.
-    pub fn subtitle(mut self, text: &str) -> Histogram {
-        self.subtitle = text.into();
-        self
-    }
-
-    /// Image size in pixels.
-    pub fn size(mut self, width: f64, height: f64) -> Histogram {
-        self.width = width.max(200.0);
-        self.height = height.max(150.0);
         self
     }
 
@@ -134,23 +117,13 @@ impl Histogram {
         } else {
             ticks(0.0, if ymax > 0.0 { ymax } else { 1.0 }, false, 6, true)
         };
-        let legend = if self.series.len() > 1 || self.series.iter().any(|(s, _)| !s.is_empty()) {
-            (0..self.series.len())
-                .map(|i| LegendEntry { name: self.series[i].0.clone(), color: color(i), mark: Mark::Block })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let frame = Frame {
-            width: self.width,
-            height: self.height,
-            title: &self.title,
-            subtitle: &self.subtitle,
-            xlabel: &self.xlabel,
-            ylabel: &self.ylabel,
-            legend,
-            extra_bottom: 0.0,
-        };
+        let legend = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| LegendEntry { name: name.clone(), color: color(i), mark: Mark::Block })
+            .collect();
+        let frame = self.head.frame(&self.xlabel, &self.ylabel, legend);
         let a = frame.area();
         let xs = Scale { lo: xlo, hi: xhi, log: false, p0: a.x0, p1: a.x1 };
         let ys = Scale { lo: ylo, hi: yhi, log: self.log_y, p0: a.y1, p1: a.y0 };
@@ -181,28 +154,19 @@ impl Histogram {
 /// percentile, small dots at the minimum and maximum, and a diamond at the mean.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BoxPlot {
-    title: String,
-    subtitle: String,
+    head: Head,
     ylabel: String,
     groups: Vec<(String, Summary)>,
     log_y: bool,
-    width: f64,
-    height: f64,
 }
 
 impl BoxPlot {
     /// An empty box plot.
     pub fn new(title: &str, ylabel: &str) -> BoxPlot {
-        BoxPlot {
-            title: title.into(),
-            subtitle: String::new(),
-            ylabel: ylabel.into(),
-            groups: Vec::new(),
-            log_y: false,
-            width: 720.0,
-            height: 420.0,
-        }
+        BoxPlot { head: Head::new(title), ylabel: ylabel.into(), groups: Vec::new(), log_y: false }
     }
+
+    head_builders!(BoxPlot);
 
     /// Adds a group from its values.
     pub fn group(self, name: &str, values: &[f64]) -> BoxPlot {
@@ -221,19 +185,6 @@ impl BoxPlot {
         self
     }
 
-    /// A second line under the title.
-    pub fn subtitle(mut self, text: &str) -> BoxPlot {
-        self.subtitle = text.into();
-        self
-    }
-
-    /// Image size in pixels.
-    pub fn size(mut self, width: f64, height: f64) -> BoxPlot {
-        self.width = width.max(200.0);
-        self.height = height.max(150.0);
-        self
-    }
-
     /// Renders the box plot as a standalone SVG document.
     pub fn to_svg(&self) -> String {
         let g: Vec<&(String, Summary)> = self.groups.iter().filter(|(_, s)| s.n > 0).collect();
@@ -244,20 +195,11 @@ impl BoxPlot {
             if g.is_empty() { ticks(0.0, 1.0, false, 6, true) } else { ticks(lo, hi, self.log_y, 6, true) };
         let k = self.groups.len().max(1) as f64;
         let longest = self.groups.iter().map(|(s, _)| text_width(s, 11.0)).fold(0.0, f64::max);
-        let mut frame = Frame {
-            width: self.width,
-            height: self.height,
-            title: &self.title,
-            subtitle: &self.subtitle,
-            xlabel: "",
-            ylabel: &self.ylabel,
-            legend: Vec::new(),
-            extra_bottom: 0.0,
-        };
+        let mut frame = self.head.frame("", &self.ylabel, Vec::new());
         let slot = (frame.area().x1 - frame.area().x0) / k;
         let rotate = longest > slot - 4.0;
         if rotate {
-            frame.extra_bottom = (longest * 0.66 - 28.0).clamp(0.0, self.height * 0.4);
+            frame.extra_bottom = (longest * 0.66 - 28.0).clamp(0.0, self.head.height * 0.4);
         }
         let a = frame.area();
         let ys = Scale { lo: ylo, hi: yhi, log: self.log_y, p0: a.y1, p1: a.y0 };
@@ -278,7 +220,7 @@ impl BoxPlot {
                     esc(name)
                 );
             } else {
-                let _ = writeln!(out, "<text x=\"{tx}\" y=\"{}\" text-anchor=\"middle\">{}</text>", n(ty), esc(name));
+                label(&mut out, cx, ty, "middle", name);
             }
             if s.n == 0 {
                 continue;

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::axis::{ticks, Scale};
-use crate::svg::{color, n, Frame, LegendEntry, Mark};
+use crate::svg::{color, head_builders, n, Head, LegendEntry, Mark};
 
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -46,8 +46,7 @@ pub struct Series {
 /// or a non-positive one on a log axis, are skipped.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plot {
-    title: String,
-    subtitle: String,
+    head: Head,
     xlabel: String,
     ylabel: String,
     series: Vec<Series>,
@@ -56,16 +55,13 @@ pub struct Plot {
     log_y: bool,
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
-    width: f64,
-    height: f64,
 }
 
 impl Plot {
     /// An empty plot (scatter by default, 720×420 pixels).
     pub fn new(title: &str, xlabel: &str, ylabel: &str) -> Plot {
         Plot {
-            title: title.into(),
-            subtitle: String::new(),
+            head: Head::new(title),
             xlabel: xlabel.into(),
             ylabel: ylabel.into(),
             series: Vec::new(),
@@ -74,10 +70,10 @@ impl Plot {
             log_y: false,
             x_range: None,
             y_range: None,
-            width: 720.0,
-            height: 420.0,
         }
     }
+
+    head_builders!(Plot);
 
     /// Adds a series drawn as the plot's kind.
     pub fn series(mut self, name: &str, points: &[(f64, f64)]) -> Plot {
@@ -130,12 +126,6 @@ impl Plot {
         self
     }
 
-    /// A second line under the title (sizes, seeds, units).
-    pub fn subtitle(mut self, text: &str) -> Plot {
-        self.subtitle = text.into();
-        self
-    }
-
     /// Fixes the x range instead of fitting it to the data.
     pub fn x_range(mut self, lo: f64, hi: f64) -> Plot {
         self.x_range = Some((lo, hi));
@@ -145,13 +135,6 @@ impl Plot {
     /// Fixes the y range instead of fitting it to the data (e.g. `y_range(0.0, max)`).
     pub fn y_range(mut self, lo: f64, hi: f64) -> Plot {
         self.y_range = Some((lo, hi));
-        self
-    }
-
-    /// Image size in pixels.
-    pub fn size(mut self, width: f64, height: f64) -> Plot {
-        self.width = width.max(200.0);
-        self.height = height.max(150.0);
         self
     }
 
@@ -182,43 +165,24 @@ impl Plot {
         let (yr, yw) = self.y_range.map_or(((ylo, yhi), true), |r| (r, false));
         let (xlo, xhi, xt) = ticks(xr.0, xr.1, self.log_x, 8, xw);
         let (ylo, yhi, yt) = ticks(yr.0, yr.1, self.log_y, 6, yw);
-        let legend = if self.series.len() > 1 || self.series.iter().any(|s| !s.name.is_empty()) {
-            self.series
-                .iter()
-                .enumerate()
-                .map(|(i, s)| LegendEntry {
-                    name: s.name.clone(),
-                    color: color(i),
-                    mark: if s.kind.unwrap_or(self.kind) == Kind::Line { Mark::Line } else { Mark::Dot },
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let frame = Frame {
-            width: self.width,
-            height: self.height,
-            title: &self.title,
-            subtitle: &self.subtitle,
-            xlabel: &self.xlabel,
-            ylabel: &self.ylabel,
-            legend,
-            extra_bottom: 0.0,
-        };
+        let legend = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| LegendEntry {
+                name: s.name.clone(),
+                color: color(i),
+                mark: if s.kind.unwrap_or(self.kind) == Kind::Line { Mark::Line } else { Mark::Dot },
+            })
+            .collect();
+        let frame = self.head.frame(&self.xlabel, &self.ylabel, legend);
         let a = frame.area();
         let xs = Scale { lo: xlo, hi: xhi, log: self.log_x, p0: a.x0, p1: a.x1 };
         let ys = Scale { lo: ylo, hi: yhi, log: self.log_y, p0: a.y1, p1: a.y0 };
         let mut out = String::new();
         frame.open(&mut out);
         frame.axes(&mut out, Some((&xs, &xt)), (&ys, &yt));
-        let _ = writeln!(
-            out,
-            "<clipPath id=\"area\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath>",
-            n(a.x0),
-            n(a.y0),
-            n(a.x1 - a.x0),
-            n(a.y1 - a.y0)
-        );
+        let _ = writeln!(out, "<clipPath id=\"area\"><rect {}/></clipPath>", a.rect());
         let _ = writeln!(out, "<g clip-path=\"url(#area)\">");
         let inside = |x: f64, y: f64| {
             let (px, py) = (xs.px(x), ys.px(y));

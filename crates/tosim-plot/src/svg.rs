@@ -57,6 +57,58 @@ pub(crate) enum Mark {
     Block,
 }
 
+/// Title, subtitle and image size: set the same way on every kind of plot.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Head {
+    pub title: String,
+    pub subtitle: String,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Head {
+    /// A head with `title`, no subtitle, 720×420 pixels.
+    pub fn new(title: &str) -> Head {
+        Head { title: title.into(), subtitle: String::new(), width: 720.0, height: 420.0 }
+    }
+
+    /// The frame of a plot with this head. The legend is drawn only when
+    /// there are several entries or one has a name.
+    pub fn frame<'a>(&'a self, xlabel: &'a str, ylabel: &'a str, legend: Vec<LegendEntry>) -> Frame<'a> {
+        let legend = if legend.len() > 1 || legend.iter().any(|e| !e.name.is_empty()) { legend } else { Vec::new() };
+        Frame {
+            width: self.width,
+            height: self.height,
+            title: &self.title,
+            subtitle: &self.subtitle,
+            xlabel,
+            ylabel,
+            legend,
+            extra_bottom: 0.0,
+        }
+    }
+}
+
+/// The builder methods of a plot type's [`Head`] (its `head` field):
+/// `subtitle` and `size`.
+macro_rules! head_builders {
+    ($t:ty) => {
+        /// A second line under the title (sizes, seeds, units).
+        pub fn subtitle(mut self, text: &str) -> $t {
+            self.head.subtitle = text.into();
+            self
+        }
+
+        /// Image size in pixels (at least 200×150).
+        pub fn size(mut self, width: f64, height: f64) -> $t {
+            self.head.width = width.max(200.0);
+            self.head.height = height.max(150.0);
+            self
+        }
+    };
+}
+pub(crate) use head_builders;
+
 /// Text and geometry common to every plot.
 pub(crate) struct Frame<'a> {
     pub width: f64,
@@ -77,6 +129,30 @@ pub(crate) struct Area {
     pub x1: f64,
     pub y0: f64,
     pub y1: f64,
+}
+
+impl Area {
+    /// The `x`, `y`, `width` and `height` attributes of a rectangle covering the area.
+    pub fn rect(&self) -> String {
+        format!(
+            "x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"",
+            n(self.x0),
+            n(self.y0),
+            n(self.x1 - self.x0),
+            n(self.y1 - self.y0)
+        )
+    }
+}
+
+/// Writes a light grey grid line from (x1, y1) to (x2, y2).
+fn grid_line(out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64) {
+    let _ =
+        writeln!(out, "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>", n(x1), n(y1), n(x2), n(y2));
+}
+
+/// Writes a text label at (x, y) with the given `text-anchor`; `text` is escaped.
+pub(crate) fn label(out: &mut String, x: f64, y: f64, anchor: &str, text: &str) {
+    let _ = writeln!(out, "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>", n(x), n(y), esc(text));
 }
 
 impl Frame<'_> {
@@ -167,20 +243,8 @@ impl Frame<'_> {
         let (ysc, yt) = ys;
         for &t in yt {
             let y = ysc.px(t);
-            let _ = writeln!(
-                out,
-                "<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"#e4e4e4\"/>",
-                n(a.x0),
-                n(a.x1),
-                y = n(y)
-            );
-            let _ = writeln!(
-                out,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-                n(a.x0 - 5.0),
-                n(y + 4.0),
-                format_number(t)
-            );
+            grid_line(out, a.x0, y, a.x1, y);
+            label(out, a.x0 - 5.0, y + 4.0, "end", &format_number(t));
         }
         if let Some((xsc, xt)) = xs {
             // Label every `every`-th tick when the labels would overlap.
@@ -189,32 +253,13 @@ impl Frame<'_> {
             let every = if gap.is_finite() && gap > 0.0 { ((widest + 6.0) / gap).ceil().max(1.0) as usize } else { 1 };
             for (i, &t) in xt.iter().enumerate() {
                 let x = xsc.px(t);
-                let _ = writeln!(
-                    out,
-                    "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#e4e4e4\"/>",
-                    n(a.y0),
-                    n(a.y1),
-                    x = n(x)
-                );
+                grid_line(out, x, a.y0, x, a.y1);
                 if i % every == 0 {
-                    let _ = writeln!(
-                        out,
-                        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                        n(x),
-                        n(a.y1 + 15.0),
-                        format_number(t)
-                    );
+                    label(out, x, a.y1 + 15.0, "middle", &format_number(t));
                 }
             }
         }
-        let _ = writeln!(
-            out,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>",
-            n(a.x0),
-            n(a.y0),
-            n(a.x1 - a.x0),
-            n(a.y1 - a.y0)
-        );
+        let _ = writeln!(out, "<rect {} fill=\"none\" stroke=\"#333\"/>", a.rect());
     }
 }
 
