@@ -12,8 +12,8 @@ use tosim_float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_sim::{
-    run_glitch, run_zero_delay, synthetic_models, Delay, Distribution, Generated, GlitchOptions, GlitchProgram,
-    Options, Program, Recorded, Report, Stream,
+    run_analog, run_glitch, run_zero_delay, synthetic_models, Delay, Distribution, Generated, GlitchOptions,
+    GlitchProgram, Histogram, Options, Program, Recorded, Report, StageNetlist, Stats, Stream,
 };
 use tosim_units::{Arch, Kind, UnitSpec};
 
@@ -54,10 +54,12 @@ pub struct RunArgs {
     /// Directory with foundry cell SPICE for bindings that need it.
     #[arg(long)]
     pub cells: Option<PathBuf>,
-    /// `zero` (settled values only) or `glitch` (timing simulation; also reports zero-delay counts).
+    /// `zero` (settled values only), `glitch` (timing simulation; also reports
+    /// zero-delay counts) or `analog` (continuous RC node voltages, scalar and
+    /// slow: for validation-sized streams; use with `--delay rc`).
     #[arg(long, default_value = "zero")]
     pub mode: String,
-    /// Delay model of glitch mode: `unit` (1 per CMOS stage), `effort` or `rc` (template RC, rise/fall).
+    /// Delay model of glitch and analog mode: `unit` (1 per CMOS stage), `effort` or `rc` (template RC, rise/fall).
     #[arg(long, default_value = "unit")]
     pub delay: String,
     /// Transport delays in glitch mode (default: inertial).
@@ -264,7 +266,7 @@ fn delay(s: &str) -> Result<Delay> {
         "unit" => Ok(Delay::Unit),
         "effort" => Ok(Delay::Effort),
         "rc" => Ok(Delay::Rc),
-        _ => bail!("unknown delay model `{s}` (unit, effort)"),
+        _ => bail!("unknown delay model `{s}` (unit, effort, rc)"),
     }
 }
 
@@ -274,6 +276,7 @@ fn simulate(n: &Netlist, models: &[CellModel], s: &dyn Stream, run: &RunArgs) ->
     let record = run.per_op.is_some();
     let opts = Options { per_op_stats: true, record_per_op: record, ..Options::default() };
     let t0 = std::time::Instant::now();
+    let mut analog_rows: Option<(Vec<f64>, Vec<f64>)> = None;
     let (report, rows) = match run.mode.as_str() {
         "zero" => {
             let act = run_zero_delay(&p, s, &opts);
@@ -285,7 +288,26 @@ fn simulate(n: &Netlist, models: &[CellModel], s: &dyn Stream, run: &RunArgs) ->
             let act = run_glitch(&gp, s, &gopts);
             (gp.report(&act, run.per_net), act.per_op)
         }
-        m => bail!("unknown mode `{m}` (zero, glitch)"),
+        "analog" => {
+            let act = run_zero_delay(&p, s, &opts);
+            let mut r = Report::new(&p, &act, run.per_net);
+            let st = StageNetlist::new(n, models, delay(&run.delay)?)?;
+            let gates: Vec<f64> = st.load.iter().map(|&l| f64::from(l)).collect();
+            let an = run_analog(&st, s, &[&gates, &st.cap])?;
+            r.analog_tos = Some(an.per_op[0].iter().sum());
+            r.analog_cap_ff = Some(an.per_op[1].iter().sum());
+            // Per-operation statistics of analog TOs, rounded to whole TOs.
+            let mut h = Histogram::default();
+            for &x in &an.per_op[0] {
+                h.add(x.round() as u64);
+            }
+            if let Some(st) = Stats::from_histogram(&h) {
+                r.per_op.insert("analog_tos".into(), st);
+            }
+            analog_rows = Some((an.per_op[0].clone(), an.per_op[1].clone()));
+            (r, act.per_op)
+        }
+        m => bail!("unknown mode `{m}` (zero, glitch, analog)"),
     };
     if let Some(f) = s.failure() {
         bail!("{f}");
@@ -306,9 +328,16 @@ fn simulate(n: &Netlist, models: &[CellModel], s: &dyn Stream, run: &RunArgs) ->
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         );
         let glitch = run.mode == "glitch";
-        writeln!(w, "op,switching_tos,{}net_toggles", if glitch { "glitch_tos," } else { "" })?;
+        let extra = match (glitch, &analog_rows) {
+            (true, _) => "glitch_tos,",
+            (false, Some(_)) => "analog_tos,analog_cap_ff,",
+            _ => "",
+        };
+        writeln!(w, "op,switching_tos,{extra}net_toggles")?;
         for (i, r) in rows.iter().enumerate() {
-            if glitch {
+            if let Some((tos, cap)) = &analog_rows {
+                writeln!(w, "{i},{},{:.4},{:.4},{}", r.switching_tos, tos[i], cap[i], r.net_toggles)?;
+            } else if glitch {
                 writeln!(w, "{i},{},{},{}", r.switching_tos, r.glitch_tos, r.net_toggles)?;
             } else {
                 writeln!(w, "{i},{},{}", r.switching_tos, r.net_toggles)?;
@@ -342,6 +371,10 @@ fn print_report(r: &Report) {
     let _ = writeln!(o, "switching TOs/op  {:.2}", r.switching_tos as f64 / ops);
     if let Some(g) = r.glitch_tos {
         let _ = writeln!(o, "glitch TOs/op     {:.2}", g as f64 / ops);
+    }
+    if let (Some(g), Some(c)) = (r.analog_tos, r.analog_cap_ff) {
+        let _ = writeln!(o, "analog TOs/op     {:.2}", g / ops);
+        let _ = writeln!(o, "analog cap/op     {:.2} fF", c / ops);
     }
     let _ = writeln!(o, "net toggles/op    {:.2}", r.net_toggles as f64 / ops);
     let _ = writeln!(o, "gate area/op      {:.4} um2", r.switched_gate_area / ops);

@@ -369,6 +369,19 @@ fn run_circuit(
         predictors.insert(zero_label.into(), per.iter().map(|c| c.switching_tos as f64 / 100.0).collect());
         predictors.insert(label.into(), per.iter().map(|c| c.glitch_tos as f64 / 100.0).collect());
     }
+    {
+        // The continuous RC model (tosim_sim::analog) on the same stages and deck.
+        let mut st = tosim_sim::StageNetlist::with_external_cap(&n, &models, Delay::Rc, &deck_load)?;
+        for (i, org) in st.origin.iter().enumerate() {
+            if let Some(org) = org {
+                st.cap[i] += deck_toggling[org.index()];
+            }
+        }
+        let gates: Vec<f64> = st.load.iter().map(|&l| f64::from(l)).collect();
+        let an = tosim_sim::run_analog(&st, &stream, &[&gates, &st.cap])?;
+        predictors.insert("analog_tos_rc".into(), an.per_op[0].clone());
+        predictors.insert("analog_cap_rc_deck_ff".into(), an.per_op[1].clone());
+    }
     let mut hamming = Vec::with_capacity(m);
     for j in 0..m {
         let h: u32 = (0..k)

@@ -40,6 +40,7 @@
 // Bit-plane code indexes several parallel arrays by lane, word or bit.
 #![allow(clippy::needless_range_loop)]
 
+pub mod analog;
 mod compile;
 pub mod delay;
 mod engine;
@@ -50,6 +51,7 @@ mod stream;
 mod synthetic;
 mod transpose;
 
+pub use analog::{run_analog, AnalogActivity, AnalogError};
 pub use compile::{CompileError, Load, Program, SlotKind};
 pub use delay::RcParams;
 pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, Outputs, LANES};

@@ -102,6 +102,13 @@ pub struct Report {
     /// Glitch TOs (with the delay model), when computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub glitch_tos: Option<u64>,
+    /// Analog TOs (the continuous RC model, [`crate::run_analog`]): Σ gate
+    /// load × voltage travelled, in full swings, when computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analog_tos: Option<f64>,
+    /// The same weighted by node capacitance (fF), when computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analog_cap_ff: Option<f64>,
     /// Σ toggles × W·L of the gates switched (µm²).
     pub switched_gate_area: f64,
     /// Net toggles (settled).
@@ -129,6 +136,12 @@ impl std::ops::AddAssign<&Report> for Report {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
+        let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.analog_tos = add(self.analog_tos, o.analog_tos);
+        self.analog_cap_ff = add(self.analog_cap_ff, o.analog_cap_ff);
         self.switched_gate_area += o.switched_gate_area;
         self.net_toggles += o.net_toggles;
         for (k, v) in &o.per_type {

@@ -1,0 +1,152 @@
+//! A continuous version of the glitch model: every stage node is a
+//! first-order RC whose voltage relaxes toward its stage's logic function of
+//! its inputs, with the template's rise and fall delays as 50 % times.
+//!
+//! The boolean glitch engine ([`crate::run_glitch`]) counts a pulse as two
+//! full transitions when it outlasts the stage delay and as nothing when it
+//! does not. Here a node driven by a pulse of width `w` moves part of the way:
+//! from a rail, toward the other with time constant `τ = d / ln 2` (so it
+//! crosses half swing after the delay `d`), and back. Its inputs' logic values
+//! are their voltages thresholded at half swing, so a pulse that never
+//! crosses it stops there (the continuous form of inertial filtering), and a
+//! pulse that crosses it barely leaves a narrower one downstream (pulses
+//! degrade along a path). Each node's activity is the voltage it travels,
+//! Σ |Δv| in units of a full swing: 1 per full transition, `2·(1 − 2^(−w/d))`
+//! for a pulse of width `w` — the charge its capacitance draws from the
+//! supply follows the rising half of that.
+//!
+//! The simulation is scalar and time-stepped (a quarter of a time unit per
+//! step), for validation on a few hundred operations, not for long streams.
+
+use tosim_netlist::{Driver, Netlist};
+
+use crate::glitch::StageNetlist;
+use crate::stream::Stream;
+
+/// Time steps per delay unit.
+const STEPS_PER_UNIT: u32 = 4;
+
+/// Per-operation results of [`run_analog`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnalogActivity {
+    /// Per weight vector, per operation: Σ over nodes of weight × Σ |Δv|.
+    pub per_op: Vec<Vec<f64>>,
+    /// Per operation: Σ over nodes of full-swing crossings of half swing
+    /// (the transitions a thresholded waveform shows).
+    pub crossings: Vec<u64>,
+}
+
+/// Why [`run_analog`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalogError {
+    /// A weight vector does not have one entry per stage net.
+    #[error("weight vector {index} has {got} entries, the stage netlist {expected} nets")]
+    Weights {
+        /// Which vector.
+        index: usize,
+        /// Its length.
+        got: usize,
+        /// Nets of the stage netlist.
+        expected: usize,
+    },
+    /// An operation did not settle within the step limit.
+    #[error("operation {op} did not settle within {steps} time steps")]
+    NotSettled {
+        /// The operation.
+        op: u64,
+        /// The limit.
+        steps: u64,
+    },
+}
+
+/// Simulates `stream` on the stage netlist `st` with the continuous model,
+/// starting from the settled state of all-zero inputs; `weights` are per-net
+/// weights (gate loads, capacitances) of the activity.
+pub fn run_analog(st: &StageNetlist, stream: &dyn Stream, weights: &[&[f64]]) -> Result<AnalogActivity, AnalogError> {
+    let n: &Netlist = &st.netlist;
+    let nn = n.net_count();
+    for (index, w) in weights.iter().enumerate() {
+        if w.len() != nn {
+            return Err(AnalogError::Weights { index, got: w.len(), expected: nn });
+        }
+    }
+    let order: Vec<_> = n.order().to_vec();
+    let out: Vec<usize> = order.iter().map(|&c| n.cell_outputs(c)[0].index()).collect();
+    let ins: Vec<Vec<usize>> = order.iter().map(|&c| n.cell_inputs(c).iter().map(|x| x.index()).collect()).collect();
+    // Relaxation per step toward 1 (rise) and 0 (fall): 1 − 2^(−1/(d·steps)).
+    let relax = |d: u32| 1.0 - (-(std::f64::consts::LN_2) / (f64::from(d.max(1)) * f64::from(STEPS_PER_UNIT))).exp();
+    let rise: Vec<f64> = out.iter().map(|&o| relax(st.delays[o])).collect();
+    let fall: Vec<f64> = out.iter().map(|&o| relax(st.fall_delays.get(o).copied().unwrap_or(st.delays[o]))).collect();
+    let max_delay =
+        out.iter().map(|&o| st.delays[o].max(st.fall_delays.get(o).copied().unwrap_or(0))).max().unwrap_or(1);
+    // Generous: every node in series, each waiting ten delays.
+    let limit = (order.len() as u64 + 1) * u64::from(max_delay.max(1)) * u64::from(STEPS_PER_UNIT) * 10;
+    let k = stream.operands();
+    let mut ops = vec![0u128; k];
+    let settled0 = tosim_netlist::eval_nets(n, &vec![0u128; k]);
+    let mut v: Vec<f64> = settled0.iter().map(|&b| f64::from(u8::from(b))).collect();
+    let mut logic = settled0;
+    let mut travel = vec![0f64; nn];
+    let mut crossed = vec![0u64; nn];
+    let mut target = vec![false; order.len()];
+    let mut res = AnalogActivity { per_op: vec![Vec::new(); weights.len()], crossings: Vec::new() };
+    for op in 0..stream.len() {
+        stream.fill(op, &mut ops);
+        travel.iter_mut().for_each(|x| *x = 0.0);
+        crossed.iter_mut().for_each(|x| *x = 0);
+        // Inputs switch at t = 0, as full steps.
+        for net in n.nets() {
+            if let Driver::Input { bus, bit } = n.driver(net) {
+                let b = ops.get(bus as usize).is_some_and(|x| bit < 128 && x >> bit & 1 == 1);
+                let i = net.index();
+                if b != logic[i] {
+                    travel[i] += 1.0;
+                    crossed[i] += 1;
+                    logic[i] = b;
+                    v[i] = f64::from(u8::from(b));
+                }
+            }
+        }
+        let mut steps = 0u64;
+        loop {
+            // Every node's function of its inputs' thresholded values.
+            let mut moving = false;
+            for (j, &c) in order.iter().enumerate() {
+                let row = ins[j].iter().enumerate().fold(0u32, |r, (b, &i)| r | u32::from(logic[i]) << b);
+                target[j] = n.cell_type(c).functions[0].eval(row);
+            }
+            for (j, &o) in out.iter().enumerate() {
+                let goal = f64::from(u8::from(target[j]));
+                let dv = (goal - v[o]) * if target[j] { rise[j] } else { fall[j] };
+                if dv.abs() < 1e-4 && (goal - v[o]).abs() < 1e-3 {
+                    // Close enough: finish the swing.
+                    travel[o] += (goal - v[o]).abs();
+                    v[o] = goal;
+                } else {
+                    travel[o] += dv.abs();
+                    v[o] += dv;
+                    moving = true;
+                }
+            }
+            for &o in &out {
+                let b = v[o] >= 0.5;
+                if b != logic[o] {
+                    logic[o] = b;
+                    crossed[o] += 1;
+                }
+            }
+            steps += 1;
+            if !moving {
+                break;
+            }
+            if steps > limit {
+                return Err(AnalogError::NotSettled { op, steps: limit });
+            }
+        }
+        for (w, acc) in weights.iter().zip(&mut res.per_op) {
+            acc.push(travel.iter().zip(w.iter()).map(|(t, w)| t * w).sum());
+        }
+        res.crossings.push(crossed.iter().sum());
+    }
+    Ok(res)
+}
