@@ -143,10 +143,135 @@ pub fn run_analog(st: &StageNetlist, stream: &dyn Stream, weights: &[&[f64]]) ->
                 return Err(AnalogError::NotSettled { op, steps: limit });
             }
         }
+        debug_assert_eq!(logic, tosim_netlist::eval_nets(n, &ops), "operation {op} settled to other values");
         for (w, acc) in weights.iter().zip(&mut res.per_op) {
             acc.push(travel.iter().zip(w.iter()).map(|(t, w)| t * w).sum());
         }
         res.crossings.push(crossed.iter().sum());
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use tosim_netlist::{eval_nets, Gate, NetlistBuilder};
+
+    use super::*;
+    use crate::tests::random_netlist;
+    use crate::{synthetic_models, Delay, Generated, Recorded};
+
+    fn stages(n: &Netlist, delay: Delay) -> StageNetlist {
+        StageNetlist::new(n, &synthetic_models(n), delay).unwrap()
+    }
+
+    /// Per op, Σ weight × |settled change| of every stage net.
+    fn settled_toggles(st: &StageNetlist, stream: &dyn Stream, w: &[f64]) -> Vec<f64> {
+        let k = stream.operands();
+        let mut ops = vec![0u128; k];
+        let mut prev = eval_nets(&st.netlist, &vec![0u128; k]);
+        (0..stream.len())
+            .map(|i| {
+                stream.fill(i, &mut ops);
+                let now = eval_nets(&st.netlist, &ops);
+                let t = now.iter().zip(&prev).zip(w).filter(|((a, b), _)| a != b).map(|(_, w)| w).sum();
+                prev = now;
+                t
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_travels_one_swing_per_toggle() {
+        let mut b = NetlistBuilder::new("chain");
+        let a = b.add_input_bus("a", 1);
+        let mut x = a[0];
+        for _ in 0..4 {
+            x = b.gate(Gate::Inv, &[x]);
+        }
+        b.add_output_bus("y", &[x]);
+        let n = b.finish().unwrap();
+        let st = stages(&n, Delay::Unit);
+        let ones = vec![1.0; st.netlist.net_count()];
+        let s = Recorded::new(1, vec![1, 0, 0, 1, 1, 0]);
+        let r = run_analog(&st, &s, &[&ones]).unwrap();
+        // No reconvergence: every node makes exactly its settled transitions, full swings.
+        let want = settled_toggles(&st, &s, &ones);
+        for (got, want) in r.per_op[0].iter().zip(&want) {
+            assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+        }
+        assert_eq!(r.crossings, want.iter().map(|&x| x as u64).collect::<Vec<_>>());
+        assert_eq!(want[0], 5.0, "the input and four inverters toggle");
+    }
+
+    /// y = NAND(a, !!!a): when `a` rises, both NAND inputs are 1 for the three
+    /// inverter delays, and y heads for 0 until the inverted copy arrives.
+    fn pulse(nand_delay: u32) -> (f64, u64) {
+        let mut b = NetlistBuilder::new("pulse");
+        let a = b.add_input_bus("a", 1);
+        let mut x = a[0];
+        for _ in 0..3 {
+            x = b.gate(Gate::Inv, &[x]);
+        }
+        let y = b.gate(Gate::Nand2, &[a[0], x]);
+        b.add_output_bus("y", &[y]);
+        let n = b.finish().unwrap();
+        let mut st = stages(&n, Delay::Unit);
+        let yi = st.netlist.outputs()[0].nets[0].index();
+        st.delays[yi] = nand_delay;
+        st.fall_delays[yi] = nand_delay;
+        let mut w = vec![0.0; st.netlist.net_count()];
+        w[yi] = 1.0;
+        let r = run_analog(&st, &Recorded::new(1, vec![1, 0]), &[&w]).unwrap();
+        // The falling input makes no pulse: y's inputs never both 1.
+        assert_eq!(r.per_op[0][1], 0.0);
+        (r.per_op[0][0], r.crossings[0] - r.crossings[1])
+    }
+
+    #[test]
+    fn pulses_travel_part_of_a_swing_and_cross_only_when_long_enough() {
+        // Pulse width w = 3 delay units (± the quarter-unit time step at each
+        // end); y falls as 2^(−t/d) and comes back: travel 2·(1 − 2^(−w/d)).
+        let travel = |w: f64, d: f64| 2.0 * (1.0 - (-w / d).exp2());
+        // d = 1: down to 1/8 and back, two crossings of half swing.
+        let (t, c) = pulse(1);
+        assert!((travel(2.75, 1.0)..=travel(3.25, 1.0)).contains(&t), "{t}");
+        assert_eq!(c, 2);
+        // d = 4: down to 2^(−3/4) ≈ 0.59 only: never crosses half swing, yet
+        // travels ≈ 0.81 of a swing (the boolean engine counts 0 or 2).
+        let (t, c) = pulse(4);
+        assert!((travel(2.75, 4.0)..=travel(3.25, 4.0)).contains(&t), "{t}");
+        assert_eq!(c, 0);
+    }
+
+    #[test]
+    fn random_logic_settles_and_travels_at_least_its_settled_toggles() {
+        for seed in 0..3u64 {
+            let n = random_netlist(seed + 40, &[5, 4], 90);
+            for delay in [Delay::Unit, Delay::Rc] {
+                let st = stages(&n, delay);
+                let s = Generated::uniform(&[5, 4], 150, seed);
+                let gates: Vec<f64> = st.load.iter().map(|&l| f64::from(l)).collect();
+                let ones = vec![1.0; st.netlist.net_count()];
+                // Settling to the scalar evaluator's values is checked inside (debug build).
+                let r = run_analog(&st, &s, &[&gates, &ones]).unwrap();
+                let sw = settled_toggles(&st, &s, &gates);
+                let tg = settled_toggles(&st, &s, &ones);
+                for i in 0..s.len() as usize {
+                    assert!(r.per_op[0][i] + 1e-6 >= sw[i], "op {i}: {} < {}", r.per_op[0][i], sw[i]);
+                    // Extra crossings come in pairs (pulses).
+                    let extra = r.crossings[i] as i64 - tg[i] as i64;
+                    assert!(extra >= 0 && extra % 2 == 0, "op {i}: {extra}");
+                }
+                assert!(r.per_op[0].iter().sum::<f64>() > sw.iter().sum::<f64>(), "random logic glitches");
+            }
+        }
+    }
+
+    #[test]
+    fn weights_must_cover_every_net() {
+        let n = random_netlist(1, &[3], 10);
+        let st = stages(&n, Delay::Unit);
+        let e = run_analog(&st, &Generated::uniform(&[3], 4, 1), &[&[1.0]]).unwrap_err();
+        assert!(matches!(e, AnalogError::Weights { index: 0, got: 1, .. }), "{e}");
+    }
 }
