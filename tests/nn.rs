@@ -465,38 +465,65 @@ fn leaky_relu_agrees_and_tracks_float() {
     random_net_agrees_and_tracks_float(("LeakyRelu", vec![Attr::Float("alpha", 0.1)]));
 }
 
+/// Uniform values in [−1, 1) from the SplitMix64 sequence of `seed`
+/// (`tosim_sim::splitmix64_at`), outputs `first`, `first + 1`, … in order, `n` per call.
+pub(crate) fn draws(seed: u64, first: u64) -> impl FnMut(usize) -> Vec<f32> {
+    let mut k = first;
+    move |n| {
+        let v = (k..k + n as u64).map(|i| (tosim_sim::splitmix64_at(seed, i) >> 11) as f32 / (1u64 << 52) as f32 - 1.0);
+        let v = v.collect();
+        k += n as u64;
+        v
+    }
+}
+
+/// Parameters of the block the random batch-norm networks here and in
+/// nn_float.rs begin with: Gemm `fc1` (5 neurons), batch norm `bn`, an
+/// activation, MatMul `fc2` + Add `fc2_add` (4 neurons).
+pub(crate) struct BnBlock {
+    pub w1: Vec<f32>,
+    pub b1: Vec<f32>,
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+    pub mean: Vec<f32>,
+    pub var: Vec<f32>,
+    pub w2: Vec<f32>,
+    pub b2: Vec<f32>,
+}
+
+impl BnBlock {
+    /// Input `x` (`inputs` wide) → `fc1` → `bn` (ε = 1e−5) → `op` (node
+    /// `name`, attributes `attrs`) → `fc2` + `fc2_add`, whose output is `h5`;
+    /// output `y` is declared 3 wide, the caller adds the layers after `h5`.
+    pub(crate) fn onnx(&self, inputs: i64, op: &str, name: &str, attrs: &[Attr]) -> OnnxBuilder {
+        OnnxBuilder::new()
+            .input("x", &[-1, inputs])
+            .output("y", &[-1, 3])
+            .init_f32("w1", &[5, inputs], &self.w1)
+            .init_f32("b1", &[5], &self.b1)
+            .init_f32("g", &[5], &self.gamma)
+            .init_f32("be", &[5], &self.beta)
+            .init_f32("mu", &[5], &self.mean)
+            .init_f32("var", &[5], &self.var)
+            .init_f32("w2", &[5, 4], &self.w2)
+            .init_f32("b2", &[4], &self.b2)
+            .node("Gemm", "fc1", &["x", "w1", "b1"], &["h1"], &[Attr::Int("transB", 1)])
+            .node("BatchNormalization", "bn", &["h1", "g", "be", "mu", "var"], &["h2"], &[Attr::Float("epsilon", 1e-5)])
+            .node(op, name, &["h2"], &["h3"], attrs)
+            .node("MatMul", "fc2", &["h3", "w2"], &["h4"], &[])
+            .node("Add", "fc2_add", &["h4", "b2"], &["h5"], &[])
+    }
+}
+
 fn random_net_agrees_and_tracks_float(act: (&str, Vec<Attr>)) {
-    // SplitMix64 → uniform in [-1, 1).
-    let mut state = 0x1234_5678_u64;
-    let mut rnd = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f32 / (1u64 << 52) as f32 - 1.0
-    };
-    let mut v = |n: usize| (0..n).map(|_| rnd()).collect::<Vec<f32>>();
+    let mut v = draws(0x1234_5678, 0);
     let (w1, b1, w2, b2, w3) = (v(5 * 6), v(5), v(5 * 4), v(4), v(3 * 4));
     let var: Vec<f32> = v(5).iter().map(|x| 0.5 + x.abs()).collect();
     let (gamma, beta, mean) = (v(5), v(5), v(5));
     let x = v(40 * 6);
-    let b = OnnxBuilder::new()
-        .input("x", &[-1, 6])
-        .output("y", &[-1, 3])
-        .init_f32("w1", &[5, 6], &w1)
-        .init_f32("b1", &[5], &b1)
-        .init_f32("g", &[5], &gamma)
-        .init_f32("be", &[5], &beta)
-        .init_f32("mu", &[5], &mean)
-        .init_f32("var", &[5], &var)
-        .init_f32("w2", &[5, 4], &w2)
-        .init_f32("b2", &[4], &b2)
+    let b = BnBlock { w1, b1, gamma, beta, mean, var, w2, b2 }
+        .onnx(6, act.0, "act", &act.1)
         .init_f32("w3", &[3, 4], &w3)
-        .node("Gemm", "fc1", &["x", "w1", "b1"], &["h1"], &[Attr::Int("transB", 1)])
-        .node("BatchNormalization", "bn", &["h1", "g", "be", "mu", "var"], &["h2"], &[Attr::Float("epsilon", 1e-5)])
-        .node(act.0, "act", &["h2"], &["h3"], &act.1)
-        .node("MatMul", "fc2", &["h3", "w2"], &["h4"], &[])
-        .node("Add", "fc2_add", &["h4", "b2"], &["h5"], &[])
         .node("Gemm", "fc3", &["h5", "w3"], &["h6"], &[Attr::Int("transB", 1)])
         .node("Softmax", "sm", &["h6"], &["y"], &[])
         .build();

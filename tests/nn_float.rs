@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use tosim_nn::testing::{Attr, OnnxBuilder};
 use tosim_nn::{
-    load_onnx, parse_onnx, BatchNormMode, DataSet, FloatGateNet, FloatNet, Format, NetReport, NnError, Primitive,
-    Profile, RunContext,
+    load_onnx, parse_onnx, BatchNormMode, DataSet, FloatGateNet, FloatNet, FloatRun, Format, NetReport, NnError,
+    Primitive, Profile, RunContext,
 };
 
 use crate::support;
@@ -36,18 +36,24 @@ fn run_and_check(
     let xs: Vec<Vec<u32>> = x.chunks(width).map(|s| fnet.encode_input(s)).collect();
     let g = FloatGateNet::new(fnet, Profile::default_profile().unwrap()).unwrap();
     let run = g.run(&xs, &|_, _, _| {}).unwrap();
-    assert!(run.op_disagreements.iter().all(|&d| d == 0), "{f}: unit outputs differ from the reference");
-    for (s, xi) in xs.iter().enumerate() {
-        let want = g.net.infer(xi).unwrap();
-        for (l, lr) in run.layers.iter().enumerate() {
-            let got: Vec<u32> = lr.sample_outputs(s).iter().map(|&v| v as u32).collect();
-            assert_eq!(got, want.layers[l], "{f} sample {s} layer {l}");
-        }
-    }
+    assert_agrees(&g, &xs, &run, &f.to_string());
     let ctx = RunContext { model: "m".into(), net, x, xq: &[], labels, per_neuron: true };
     let r = g.report(&ctx, &run, None).unwrap();
     assert!(r.agreement && r.disagreeing_samples == 0, "{f}");
     r
+}
+
+/// Checks a run of `xs` on `g` against the reference: no unit operation
+/// disagrees, and every layer's outputs for every sample are the reference's.
+fn assert_agrees(g: &FloatGateNet, xs: &[Vec<u32>], run: &FloatRun, what: &str) {
+    assert!(run.op_disagreements.iter().all(|&d| d == 0), "{what}: unit outputs differ from the reference");
+    for (s, xi) in xs.iter().enumerate() {
+        let want = g.net.infer(xi).unwrap();
+        for (l, lr) in run.layers.iter().enumerate() {
+            let got: Vec<u32> = lr.sample_outputs(s).iter().map(|&v| v as u32).collect();
+            assert_eq!(got, want.layers[l], "{what} sample {s} layer {l}");
+        }
+    }
 }
 
 /// Unit operations per sample of the `exp` micro-program (wiring excluded).
@@ -115,34 +121,16 @@ fn float_counts_do_not_depend_on_thread_count() {
 /// norm → sigmoid → MatMul+Add → tanh → Gemm → LeakyReLU(0.1) → Gemm →
 /// softmax (4 inputs, 5-4-3-3 neurons, 9 samples).
 fn fixture() -> (tosim_nn::Network, Vec<f32>) {
-    let mut state = 0x5eed_u64;
-    let mut rnd = move || {
-        state = state.wrapping_add(1);
-        (tosim_sim::splitmix64_at(0x5eed, state) >> 11) as f32 / (1u64 << 52) as f32 - 1.0
-    };
-    let mut v = |n: usize| (0..n).map(|_| rnd()).collect::<Vec<f32>>();
+    // Outputs 0x5eed + 1, … of the sequence seeded 0x5eed: the values this fixture always had.
+    let mut v = crate::nn::draws(0x5eed, 0x5eed + 1);
     let (w1, b1, w2, b2, w3, w4) = (v(5 * 4), v(5), v(5 * 4), v(4), v(3 * 4), v(3 * 3));
     let var: Vec<f32> = v(5).iter().map(|x| 0.5 + x.abs()).collect();
     let (gamma, beta, mean) = (v(5), v(5), v(5));
     let x: Vec<f32> = v(9 * 4).iter().map(|a| 3.0 * a).collect();
-    let b = OnnxBuilder::new()
-        .input("x", &[-1, 4])
-        .output("y", &[-1, 3])
-        .init_f32("w1", &[5, 4], &w1)
-        .init_f32("b1", &[5], &b1)
-        .init_f32("g", &[5], &gamma)
-        .init_f32("be", &[5], &beta)
-        .init_f32("mu", &[5], &mean)
-        .init_f32("var", &[5], &var)
-        .init_f32("w2", &[5, 4], &w2)
-        .init_f32("b2", &[4], &b2)
+    let b = crate::nn::BnBlock { w1, b1, gamma, beta, mean, var, w2, b2 }
+        .onnx(4, "Sigmoid", "sig", &[])
         .init_f32("w3", &[3, 4], &w3)
         .init_f32("w4", &[3, 3], &w4)
-        .node("Gemm", "fc1", &["x", "w1", "b1"], &["h1"], &[Attr::Int("transB", 1)])
-        .node("BatchNormalization", "bn", &["h1", "g", "be", "mu", "var"], &["h2"], &[Attr::Float("epsilon", 1e-5)])
-        .node("Sigmoid", "sig", &["h2"], &["h3"], &[])
-        .node("MatMul", "fc2", &["h3", "w2"], &["h4"], &[])
-        .node("Add", "fc2_add", &["h4", "b2"], &["h5"], &[])
         .node("Tanh", "tanh", &["h5"], &["h6"], &[])
         .node("Gemm", "fc3", &["h6", "w3"], &["h7"], &[Attr::Int("transB", 1)])
         .node("LeakyRelu", "leaky", &["h7"], &["h8"], &[Attr::Float("alpha", 0.1)])
@@ -339,14 +327,7 @@ fn digits_agree_for_every_float_format_and_profile() {
             let xs: Vec<Vec<u32>> = x.chunks(net.input_width()).map(|s| fnet.encode_input(s)).collect();
             let g = FloatGateNet::new(fnet, profile.clone()).unwrap();
             let run = g.run(&xs, &|_, _, _| {}).unwrap();
-            assert!(run.op_disagreements.iter().all(|&d| d == 0), "{f} {}", profile.name);
-            for (s, xi) in xs.iter().enumerate() {
-                let want = g.net.infer(xi).unwrap();
-                for (l, lr) in run.layers.iter().enumerate() {
-                    let got: Vec<u32> = lr.sample_outputs(s).iter().map(|&v| v as u32).collect();
-                    assert_eq!(got, want.layers[l], "{f} {} sample {s} layer {l}", profile.name);
-                }
-            }
+            assert_agrees(&g, &xs, &run, &format!("{f} {}", profile.name));
             let fmul = &g.units.iter().find(|u| u.name.starts_with("fmul")).unwrap().name;
             let want = if profile.name == "compact" { "_array_ripple" } else { "_dadda_kogge_stone" };
             assert!(fmul.ends_with(want), "{f} {}: {fmul}", profile.name);
