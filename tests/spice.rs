@@ -167,7 +167,7 @@ fn spice_energy_tracks_switching_tos() {
         "validate",
         "spice",
         "--circuits",
-        "add:ripple:8@60,mul:array:4@40",
+        "add:ripple:8@60,add:kogge-stone:8@60,mul:array:4@40",
         "--cells",
         hd.to_str().unwrap(),
         "--jobs",
@@ -180,7 +180,7 @@ fn spice_energy_tracks_switching_tos() {
     // The command fails unless every period settles and every output equals the scalar evaluator's.
     let j: Value = serde_json::from_str(&out).unwrap();
     let circuits = j["circuits"].as_array().unwrap();
-    assert_eq!(circuits.len(), 2);
+    assert_eq!(circuits.len(), 3);
     for c in circuits {
         let name = c["name"].as_str().unwrap();
         let ops = c["operations"].as_u64().unwrap();
@@ -201,9 +201,20 @@ fn spice_energy_tracks_switching_tos() {
         );
         assert!(r > 0.7, "{name}: r(switching TOs) = {r}");
         // The glitch engine with template RC delays (rise/fall, inertial)
-        // predicts the energy better than the zero-delay count on both circuits
-        // (docs/fidelity.md: 0.966 vs 0.835 and 0.946 vs 0.926 on these streams).
-        assert!(r_rc > r, "{name}: r(glitch TOs, rc) {r_rc} <= r(switching TOs) {r}");
+        // predicts the energy better than the zero-delay count on the ripple
+        // adder and the multiplier (docs/fidelity.md: 0.966 vs 0.835 and 0.946
+        // vs 0.926 on these streams), not on the Kogge-Stone adder (0.838 vs
+        // 0.870): its half adders' XNOR nodes make full pulses in the boolean
+        // model that stay partial in SPICE.
+        if name != "add_kogge_stone_u8" {
+            assert!(r_rc > r, "{name}: r(glitch TOs, rc) {r_rc} <= r(switching TOs) {r}");
+        }
+        // The continuous RC model (partial swings by amplitude), weighted by
+        // switched capacitance with the deck, beats zero delay on all three
+        // (0.987 vs 0.835, 0.924 vs 0.870, 0.993 vs 0.926 on these streams).
+        let r_an = num(&predictor(c, "analog_cap_rc_deck_ff")["fit"]["r"]);
+        eprintln!("{name}: r(analog capacitance, rc) {r_an:.3}");
+        assert!(r_an > r, "{name}: r(analog, rc) {r_an} <= r(switching TOs) {r}");
         let st = predictor(c, "static_tos");
         assert!(num(&sw["cv_mre"]) < num(&st["cv_mre"]), "{name}");
         // Energy per switching TO: fJ scale (0.5..10 fJ per gate switched, with wires absent).
@@ -212,13 +223,16 @@ fn spice_energy_tracks_switching_tos() {
     }
     // Switched capacitance counted by the RC glitch model, with the deck's
     // drivers and loads, carries its energy per fF from one circuit to the
-    // other within the 12 % issue 8 asks for (0.4 % measured, docs/fidelity.md).
+    // others within the 12 % issue 8 asks for (8.0 % measured, docs/fidelity.md).
     let t = num(&j["transfer_max"]["glitch_cap_rc_deck_ff"]);
     assert!(t < 0.12, "transfer error of glitch_cap_rc_deck_ff {t}");
+    // So does the continuous model's (3.7 % measured).
+    let t = num(&j["transfer_max"]["analog_cap_rc_deck_ff"]);
+    assert!(t < 0.12, "transfer error of analog_cap_rc_deck_ff {t}");
     // per_op.csv feeds `tosim fit`: switching TOs are more precise than the constant.
     let csv = dir.join("per_op.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(text.lines().count(), 1 + 60 + 40);
+    assert_eq!(text.lines().count(), 1 + 60 + 60 + 40);
     let add_only = dir.join("add.csv");
     let mut lines = text.lines();
     let mut f = String::from(lines.next().unwrap());
