@@ -625,3 +625,47 @@ fn stream_file_through_the_cli() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.txt:2: 2 operands, expected 3"), "{err}");
 }
+
+#[test]
+fn analog_mode_through_the_cli() {
+    let dir = support::scratch("sim_analog");
+    let csv = dir.join("per_op.csv");
+    let run = |mode: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tosim"))
+            .args(["unit", "sim", "--kind", "add", "--arch", "kogge-stone", "--width", "6", "--delay", "rc"])
+            .args(["--stream", "random", "--count", "300", "--seed", "3", "--json", "-", "--mode", mode])
+            .arg("--per-op")
+            .arg(&csv)
+            .output()
+            .expect("run tosim")
+    };
+    let out = run("analog");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The zero-delay part of the report is the zero-delay engine's.
+    let n = unit(Kind::Add, Arch::KoggeStone, 6);
+    let p = Program::compile(&n, &textbook(&n)).unwrap();
+    let s = Generated::uniform(&widths(&n), 300, 3);
+    let act = run_zero_delay(&p, &s, &Options::default());
+    let zero = Report::new(&p, &act, false);
+    assert_eq!(j["switching_tos"].as_u64(), Some(zero.switching_tos));
+    // Partial and full glitches on top of the settled toggles.
+    let analog = j["analog_tos"].as_f64().unwrap();
+    assert!(analog > zero.switching_tos as f64, "{analog} vs {}", zero.switching_tos);
+    assert!(j["analog_cap_ff"].as_f64().unwrap() > 0.0);
+    assert!(j["per_op"]["analog_tos"]["mean"].as_f64().is_some());
+    // One CSV row per operation; its columns add up to the totals.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("op,switching_tos,analog_tos,analog_cap_ff,net_toggles"));
+    let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|x| x.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 300);
+    let sum = |c: usize| rows.iter().map(|r| r[c]).sum::<f64>();
+    assert_eq!(sum(1) as u64, zero.switching_tos);
+    // The CSV holds 4 decimals per row.
+    assert!((sum(2) - analog).abs() < 300.0 * 1e-4, "{} vs {analog}", sum(2));
+    // An unknown mode names the ones there are.
+    let bad = run("spice");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("zero, glitch, analog"));
+}
