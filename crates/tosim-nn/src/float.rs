@@ -73,7 +73,7 @@ use crate::error::{HardwareError, NnError, Result};
 use crate::gate::{Counts, LayerRun, Mode, NeuronRun, Primitive};
 use crate::model::{Activation, Dense, LayerKind, Network};
 use crate::profile::{FloatUnits, Profile};
-use crate::report::{LayerReport, LayerShape, NetReport, RunContext, ShardInfo, Tally, UnitReport};
+use crate::report::{LayerShape, NetReport, RunContext, Tally, UnitReport};
 use tosim_units::{mask, sext};
 
 /// The float format called `fp32`, `fp16` or `bf16` (also `binary32`,
@@ -1119,7 +1119,6 @@ impl FloatGateNet {
         let width = ctx.net.input_width().max(1);
         // The samples run (and present in `ctx.x`).
         let samples = run.op_disagreements.len().min(ctx.x.len() / width);
-        let s64 = samples as u64;
         let mut disagreeing = 0;
         let (mut gate_ok, mut ref_ok, mut float_ok) = (0usize, 0usize, 0usize);
         for s in 0..samples {
@@ -1136,10 +1135,7 @@ impl FloatGateNet {
                 float_ok += usize::from(ctx.net.label_of(&ctx.net.forward_f32(x)) == *l);
             }
         }
-        let mut layers = Vec::new();
-        let mut per_sample = Vec::new();
-        for (fl, lr) in self.net.layers.iter().zip(&run.layers) {
-            per_sample.push(lr.per_sample());
+        let layers = self.net.layers.iter().zip(&run.layers).map(|(fl, lr)| {
             let shape = LayerShape {
                 name: fl.name.clone(),
                 folded: fl.folded.clone(),
@@ -1147,8 +1143,8 @@ impl FloatGateNet {
                 neurons: fl.outputs,
                 relu_like: fl.relu_like(),
             };
-            layers.push(LayerReport::of_run(shape, s64, lr, ctx.per_neuron));
-        }
+            (shape, lr)
+        });
         let units = self
             .units
             .iter()
@@ -1159,28 +1155,11 @@ impl FloatGateNet {
             })
             .collect();
         let head = NetReport::head(ctx, float_format_name(self.net.format), self.mode, &self.profile, samples, units);
-        let t = Tally {
-            head,
-            samples,
-            correct: ctx.labels.map(|_| [gate_ok, ref_ok, float_ok]),
-            disagreeing,
-            layers,
-            per_sample,
-        };
+        let t = Tally::of_layers(ctx, head, disagreeing, [gate_ok, ref_ok, float_ok], layers);
         Ok(match shard {
             None => t.finish(),
             Some((index, count, first_sample, total_samples)) => {
-                let info = ShardInfo {
-                    index,
-                    count,
-                    first_sample,
-                    total_samples,
-                    reference_correct: t.correct.map(|c| c[1]),
-                    float_correct: t.correct.map(|c| c[2]),
-                    per_sample: t.per_sample.clone(),
-                    data: String::new(),
-                };
-                NetReport { shard: Some(info), ..t.finish() }
+                t.finish_shard(index, count, first_sample, total_samples)
             }
         })
     }

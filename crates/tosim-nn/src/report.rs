@@ -285,7 +285,8 @@ pub(crate) struct Tally {
     pub(crate) per_sample: Vec<Vec<u64>>,
 }
 
-fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+/// The sum of two optional counts; a missing one counts as 0, both missing is `None`.
+pub(crate) fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x + y),
         (x, y) => x.or(y),
@@ -332,16 +333,7 @@ impl Tally {
     pub(crate) fn finish(self) -> NetReport {
         let samples = self.samples;
         let acc = |c: usize| if samples == 0 { 0.0 } else { c as f64 / samples as f64 };
-        let mut total = Totals {
-            macs: 0,
-            flops: 0,
-            ptflops: 0,
-            static_tos: 0,
-            switching_tos: 0,
-            glitch_tos: None,
-            by_primitive: BTreeMap::new(),
-            per_sample: SampleStats::default(),
-        };
+        let mut total = Totals::default();
         let mut all_samples = vec![0u64; samples];
         let mut layers = self.layers;
         for (l, per) in layers.iter_mut().zip(&self.per_sample) {
@@ -371,6 +363,50 @@ impl Tally {
             shard: None,
             ..self.head
         }
+    }
+
+    /// The report of shard `index` of `count` (1-based) whose samples start at
+    /// `first_sample` of a run of `total_samples`: [`Tally::finish`] plus the
+    /// [`ShardInfo`] that `tosim merge` needs.
+    pub(crate) fn finish_shard(
+        self,
+        index: usize,
+        count: usize,
+        first_sample: usize,
+        total_samples: usize,
+    ) -> NetReport {
+        let info = ShardInfo {
+            index,
+            count,
+            first_sample,
+            total_samples,
+            reference_correct: self.correct.map(|c| c[1]),
+            float_correct: self.correct.map(|c| c[2]),
+            per_sample: self.per_sample.clone(),
+            data: String::new(),
+        };
+        NetReport { shard: Some(info), ..self.finish() }
+    }
+
+    /// The tally of a run of `head.samples` samples: `disagreeing` samples
+    /// differ from the reference, `correct` are the gate-level, reference and
+    /// float classifications that match the labels (kept only with
+    /// `ctx.labels`), and `layers` pairs each layer's shape with its run.
+    pub(crate) fn of_layers<'a>(
+        ctx: &RunContext,
+        head: NetReport,
+        disagreeing: usize,
+        correct: [usize; 3],
+        layers: impl IntoIterator<Item = (LayerShape, &'a LayerRun)>,
+    ) -> Tally {
+        let samples = head.samples;
+        let correct = ctx.labels.map(|_| correct);
+        let mut t = Tally { head, samples, correct, disagreeing, layers: Vec::new(), per_sample: Vec::new() };
+        for (shape, run) in layers {
+            t.per_sample.push(run.per_sample());
+            t.layers.push(LayerReport::of_run(shape, samples as u64, run, ctx.per_neuron));
+        }
+        t
     }
 
     /// The tally of a shard report (the inverse of [`NetReport::build_shard`]).
@@ -439,24 +475,12 @@ impl NetReport {
         first_sample: usize,
         total_samples: usize,
     ) -> NetReport {
-        let t = Self::tally(ctx, g, runs);
-        let info = ShardInfo {
-            index,
-            count,
-            first_sample,
-            total_samples,
-            reference_correct: t.correct.map(|c| c[1]),
-            float_correct: t.correct.map(|c| c[2]),
-            per_sample: t.per_sample.clone(),
-            data: String::new(),
-        };
-        NetReport { shard: Some(info), ..t.finish() }
+        Self::tally(ctx, g, runs).finish_shard(index, count, first_sample, total_samples)
     }
 
     fn tally(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> Tally {
         let q: &QuantNet = &g.qnet;
         let samples = ctx.xq.len();
-        let s64 = samples as u64;
         let width = ctx.net.input_width();
         // Agreement and labels.
         let mut disagreeing = 0;
@@ -478,10 +502,7 @@ impl NetReport {
                 float_ok += usize::from(ctx.net.label_of(&f) == l[s]);
             }
         }
-        let mut layers = Vec::new();
-        let mut per_sample = Vec::new();
-        for (ql, run) in q.layers.iter().zip(runs) {
-            per_sample.push(run.per_sample());
+        let layers = q.layers.iter().zip(runs).map(|(ql, run)| {
             let shape = LayerShape {
                 name: ql.name.clone(),
                 folded: ql.folded.clone(),
@@ -489,8 +510,8 @@ impl NetReport {
                 neurons: ql.dense.outputs,
                 relu_like: ql.relu || ql.leaky.is_some(),
             };
-            layers.push(LayerReport::of_run(shape, s64, run, ctx.per_neuron));
-        }
+            (shape, run)
+        });
         let mut units = BTreeMap::new();
         for l in &g.layers {
             for u in l.all() {
@@ -501,14 +522,7 @@ impl NetReport {
             }
         }
         let head = NetReport::head(ctx, q.format.name(), g.mode, &g.profile, samples, units);
-        Tally {
-            head,
-            samples,
-            correct: ctx.labels.map(|_| [gate_ok, ref_ok, float_ok]),
-            disagreeing,
-            layers,
-            per_sample,
-        }
+        Tally::of_layers(ctx, head, disagreeing, [gate_ok, ref_ok, float_ok], layers)
     }
 }
 
