@@ -102,10 +102,7 @@ impl std::ops::AddAssign<&Counts> for Counts {
         self.operations += o.operations;
         self.static_tos += o.static_tos;
         self.switching_tos += o.switching_tos;
-        self.glitch_tos = match (self.glitch_tos, o.glitch_tos) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        self.glitch_tos = crate::report::add_opt(self.glitch_tos, o.glitch_tos);
     }
 }
 
@@ -707,7 +704,24 @@ fn simulate(u: &HwUnit, ops: Vec<u128>, samples: usize, run: &mut NeuronRun) {
 mod tests {
     use std::path::PathBuf;
 
+    use super::LayerRun;
     use crate::{load_onnx, DataSet, GateNet, IntFormat, Profile, QuantNet};
+
+    /// Quantises the samples of `x` (`width` features each) for `q`, runs them
+    /// on the default profile and checks every layer of every sample against
+    /// the reference. Returns the quantised samples and the runs.
+    fn run_agreeing(q: &QuantNet, x: &[f32], width: usize, what: &str) -> (Vec<Vec<i64>>, Vec<LayerRun>) {
+        let xq: Vec<Vec<i64>> = x.chunks(width).map(|s| q.quantise_input(s)).collect();
+        let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
+        let runs = g.run(&xq, &|_, _, _| {});
+        for (s, xs) in xq.iter().enumerate() {
+            let want = q.infer(xs);
+            for (l, run) in runs.iter().enumerate() {
+                assert_eq!(run.sample_outputs(s), want.layers[l], "{what} s{s} l{l}");
+            }
+        }
+        (xq, runs)
+    }
 
     /// Random 6-5-4-3 networks with sigmoid, tanh and softmax layers: the
     /// gate-level units give the reference's bits for every sample, and the
@@ -722,15 +736,7 @@ mod tests {
             let net = parse_onnx(&bytes, std::path::Path::new("r.onnx")).unwrap();
             for fmt in [IntFormat::Int8, IntFormat::Int16] {
                 let q = QuantNet::new(&net, fmt, &x).unwrap();
-                let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
-                let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
-                let runs = g.run(&xq, &|_, _, _| {});
-                for (s, xs) in xq.iter().enumerate() {
-                    let want = q.infer(xs);
-                    for (l, run) in runs.iter().enumerate() {
-                        assert_eq!(run.sample_outputs(s), want.layers[l], "{act} {last} {} s{s} l{l}", fmt.name());
-                    }
-                }
+                let (xq, runs) = run_agreeing(&q, &x, 6, &format!("{act} {last} {}", fmt.name()));
                 let p = runs[0].by_primitive();
                 assert_eq!(p.contains_key(&Primitive::Exp), act != "Relu", "{act}");
                 assert_eq!(p.contains_key(&Primitive::Divide), act != "Relu", "{act}");
@@ -770,18 +776,12 @@ mod tests {
                 assert_eq!(fmt.name(), name);
                 let q = QuantNet::with_batchnorm(&net, fmt, &x, bn).unwrap();
                 assert_eq!(q.input_scale, 2f64.powi(-(fmt.frac().unwrap() as i32)));
-                let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
-                let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
-                let runs = g.run(&xq, &|_, _, _| {});
+                let (xq, _) = run_agreeing(&q, &x, 6, &format!("{act} {last} {name}"));
                 let mut worst = 0f64;
                 for (s, xs) in xq.iter().enumerate() {
-                    let want = q.infer(xs);
-                    for (l, run) in runs.iter().enumerate() {
-                        assert_eq!(run.sample_outputs(s), want.layers[l], "{act} {last} {name} s{s} l{l}");
-                    }
                     if let Some(sc) = q.layers[2].output_scale() {
                         let f = net.forward_f32(&x[s * 6..s * 6 + 6]);
-                        for (y, t) in want.logits().iter().zip(&f) {
+                        for (y, t) in q.infer(xs).logits().iter().zip(&f) {
                             worst = worst.max((*y as f64 * sc - f64::from(*t)).abs());
                         }
                     }
@@ -818,15 +818,7 @@ mod tests {
                 assert!(q.layers[0].batchnorm.is_some());
                 let folded = QuantNet::new(&net, fmt, &x).unwrap();
                 assert!(folded.layers[0].batchnorm.is_none());
-                let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
-                let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
-                let runs = g.run(&xq, &|_, _, _| {});
-                for (s, xs) in xq.iter().enumerate() {
-                    let want = q.infer(xs);
-                    for (l, run) in runs.iter().enumerate() {
-                        assert_eq!(run.sample_outputs(s), want.layers[l], "{act} {} s{s} l{l}", fmt.name());
-                    }
-                }
+                let (_, runs) = run_agreeing(&q, &x, 6, &format!("{act} {}", fmt.name()));
                 let p = runs[0].by_primitive();
                 assert_eq!(p[&Primitive::Sqrt].operations, 16 * 5);
                 assert_eq!(p[&Primitive::Divide].operations, 16 * 5 * (1 + u64::from(act == "Sigmoid")));
@@ -861,17 +853,9 @@ mod tests {
         let data = DataSet::load(&net, &m.join("digits_test_x.npy"), None).unwrap();
         for fmt in [IntFormat::Int8, IntFormat::Int16] {
             let q = QuantNet::new(&net, fmt, &data.x).unwrap();
-            let x: Vec<Vec<i64>> = (0..3).map(|i| q.quantise_input(data.sample(i))).collect();
-            let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
             let t = std::time::Instant::now();
-            let runs = g.run(&x, &|_, _, _| {});
-            eprintln!("{}: {:?}", fmt.name(), t.elapsed());
-            for (s, xs) in x.iter().enumerate() {
-                let want = q.infer(xs);
-                for (l, run) in runs.iter().enumerate() {
-                    assert_eq!(run.sample_outputs(s), want.layers[l], "{} sample {s} layer {l}", fmt.name());
-                }
-            }
+            run_agreeing(&q, &data.x[..3 * data.width], data.width, fmt.name());
+            eprintln!("{}: {:?} (run and check)", fmt.name(), t.elapsed());
         }
     }
 }
