@@ -248,6 +248,15 @@ impl NpyArray {
             feature: i % features,
             value: format!("{v}"),
         };
+        let exact = |i: usize, x: i64| {
+            if x.unsigned_abs() > 1 << 24 {
+                return Err(NnError::BadNpy {
+                    path: self.path.clone(),
+                    what: format!("integer input {x} at element {i} is not exactly representable as f32"),
+                });
+            }
+            Ok(x as f32)
+        };
         let out: Vec<f32> = match &self.data {
             NpyData::F32(v) => {
                 if let Some(i) = v.iter().position(|x| !x.is_finite()) {
@@ -266,32 +275,8 @@ impl NpyArray {
                 }
                 o
             }
-            NpyData::I64(v) => {
-                let mut o = Vec::with_capacity(v.len());
-                for (i, &x) in v.iter().enumerate() {
-                    if x.unsigned_abs() > 1 << 24 {
-                        return Err(NnError::BadNpy {
-                            path: self.path.clone(),
-                            what: format!("integer input {x} at element {i} is not exactly representable as f32"),
-                        });
-                    }
-                    o.push(x as f32);
-                }
-                o
-            }
-            NpyData::I32(v) => {
-                let mut o = Vec::with_capacity(v.len());
-                for (i, &x) in v.iter().enumerate() {
-                    if x.unsigned_abs() > 1 << 24 {
-                        return Err(NnError::BadNpy {
-                            path: self.path.clone(),
-                            what: format!("integer input {x} at element {i} is not exactly representable as f32"),
-                        });
-                    }
-                    o.push(x as f32);
-                }
-                o
-            }
+            NpyData::I64(v) => v.iter().enumerate().map(|(i, &x)| exact(i, x)).collect::<Result<_>>()?,
+            NpyData::I32(v) => v.iter().enumerate().map(|(i, &x)| exact(i, i64::from(x))).collect::<Result<_>>()?,
             NpyData::U8(v) => v.iter().map(|&x| f32::from(x)).collect(),
             NpyData::I8(v) => v.iter().map(|&x| f32::from(x)).collect(),
         };
