@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use tosim_cells::TruthTable;
 use tosim_netlist::{Gate, Netlist};
-use tosim_units::logic::Logic;
+use tosim_units::logic::{gate_tree, Logic};
 use tosim_units::{Arch, Kind, UnitSpec};
 
 use crate::FloatError;
@@ -297,37 +297,7 @@ impl Circuit {
     }
 
     fn tree(&mut self, xs: &[Wire], and: bool) -> Wire {
-        let (neutral, absorbing) = if and { (ONE, ZERO) } else { (ZERO, ONE) };
-        let mut v: Vec<Wire> = Vec::new();
-        for &x in xs {
-            if x == absorbing {
-                return absorbing;
-            }
-            if x != neutral && !v.contains(&x) {
-                v.push(x);
-            }
-        }
-        while v.len() > 1 {
-            let mut next = Vec::new();
-            for ch in v.chunks(4) {
-                let g = match (ch.len(), and) {
-                    (1, _) => {
-                        next.push(ch[0]);
-                        continue;
-                    }
-                    (2, true) => Gate::And2,
-                    (2, false) => Gate::Or2,
-                    (3, true) => Gate::And3,
-                    (3, false) => Gate::Or3,
-                    (_, true) => Gate::And4,
-                    (_, false) => Gate::Or4,
-                };
-                let y = self.g1(g, ch);
-                next.push(y);
-            }
-            v = next;
-        }
-        v.first().copied().unwrap_or(neutral)
+        gate_tree(xs, and, (ZERO, ONE), |g, ch| self.g1(g, ch))
     }
 
     /// AND of any number of wires (a tree of AND2–AND4).
@@ -417,24 +387,20 @@ impl Circuit {
     /// `a << amt` within `a.len()` bits: one MUX2 rank per amount bit
     /// (logarithmic barrel shifter); amounts ≥ n give 0.
     pub fn shl(&mut self, a: &[Wire], amt: &[Wire]) -> Vec<Wire> {
-        let n = a.len();
-        let mut x = a.to_vec();
-        let mut big = Vec::new();
-        for (k, &s) in amt.iter().enumerate() {
-            let d = 1usize.checked_shl(k as u32).unwrap_or(usize::MAX);
-            if d >= n {
-                big.push(s);
-                continue;
-            }
-            x = (0..n).map(|i| if i >= d { self.mux(x[i], x[i - d], s) } else { self.andnot(x[i], s) }).collect();
-        }
-        let big = self.or_n(&big);
-        x.iter().map(|&w| self.andnot(w, big)).collect()
+        self.barrel(a, amt, false).0
     }
 
     /// `a >> amt` within `a.len()` bits, and the OR of every bit shifted out
     /// (the sticky bit): a barrel shifter whose ranks also OR their dropped bits.
     pub fn shr_sticky(&mut self, a: &[Wire], amt: &[Wire]) -> (Vec<Wire>, Wire) {
+        self.barrel(a, amt, true)
+    }
+
+    /// The logarithmic barrel shifter of [`Circuit::shl`] (`right` false) and
+    /// [`Circuit::shr_sticky`] (`right` true; only then is the sticky bit
+    /// built, else it is 0): rank k moves by 2^k when amount bit k is set;
+    /// amount bits whose shift is ≥ n clear the result.
+    fn barrel(&mut self, a: &[Wire], amt: &[Wire], right: bool) -> (Vec<Wire>, Wire) {
         let n = a.len();
         let mut x = a.to_vec();
         let mut sticky = ZERO;
@@ -445,15 +411,26 @@ impl Circuit {
                 big.push(s);
                 continue;
             }
-            let lost = self.or_n(&x[..d]);
-            let lost = self.and(lost, s);
-            sticky = self.or(sticky, lost);
-            x = (0..n).map(|i| if i + d < n { self.mux(x[i], x[i + d], s) } else { self.andnot(x[i], s) }).collect();
+            if right {
+                let lost = self.or_n(&x[..d]);
+                let lost = self.and(lost, s);
+                sticky = self.or(sticky, lost);
+            }
+            // Bit i reads bit i − d (left) or i + d (right), 0 past the ends.
+            let from = |i: usize| if right { Some(i + d).filter(|&j| j < n) } else { i.checked_sub(d) };
+            x = (0..n)
+                .map(|i| match from(i) {
+                    Some(j) => self.mux(x[i], x[j], s),
+                    None => self.andnot(x[i], s),
+                })
+                .collect();
         }
         let big = self.or_n(&big);
-        let rest = self.or_n(&x);
-        let lost = self.and(rest, big);
-        sticky = self.or(sticky, lost);
+        if right {
+            let rest = self.or_n(&x);
+            let lost = self.and(rest, big);
+            sticky = self.or(sticky, lost);
+        }
         (x.iter().map(|&w| self.andnot(w, big)).collect(), sticky)
     }
 

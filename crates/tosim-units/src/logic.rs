@@ -10,7 +10,8 @@
 //! Public so that other generators (tosim-float's `Circuit`, which adds
 //! truth-table folding and sub-netlist instantiation on top) share its gate
 //! store, structural sharing and dead-logic removal: [`Logic::cell`],
-//! [`Logic::inverted`], [`Logic::input`], [`Logic::output`], [`Logic::finish`].
+//! [`Logic::inverted`], [`Logic::input`], [`Logic::output`], [`Logic::finish`],
+//! and the AND/OR tree shape [`gate_tree`].
 
 use std::collections::HashMap;
 
@@ -35,6 +36,38 @@ struct Node {
     gate: Gate,
     ins: Vec<Sig>,
     outs: Vec<Sig>,
+}
+
+/// AND (`and`) or OR of `xs` as a tree of 2- to 4-input gates: the tree
+/// [`Logic`] builds, shared with other builders (tosim-float's `Circuit`)
+/// over their own signal type.
+///
+/// A constant that decides the result (`zero` for AND, `one` for OR) is
+/// returned as is; the other constant and repeated signals are dropped; the
+/// rest is combined four at a time, level by level, by `gate` (called with
+/// `And2`–`And4` or `Or2`–`Or4` and that many signals). Nothing left gives
+/// the neutral constant.
+pub fn gate_tree<S: Copy + PartialEq>(
+    xs: &[S],
+    and: bool,
+    (zero, one): (S, S),
+    mut gate: impl FnMut(Gate, &[S]) -> S,
+) -> S {
+    let (neutral, absorbing) = if and { (one, zero) } else { (zero, one) };
+    let gates = if and { [Gate::And2, Gate::And3, Gate::And4] } else { [Gate::Or2, Gate::Or3, Gate::Or4] };
+    let mut v: Vec<S> = Vec::new();
+    for &x in xs {
+        if x == absorbing {
+            return absorbing;
+        }
+        if x != neutral && !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    while v.len() > 1 {
+        v = v.chunks(4).map(|ch| if ch.len() == 1 { ch[0] } else { gate(gates[ch.len() - 2], ch) }).collect();
+    }
+    v.first().copied().unwrap_or(neutral)
 }
 
 /// The construction context (see the module documentation).
@@ -360,34 +393,11 @@ impl Logic {
     }
 
     fn tree(&mut self, xs: &[Sig], and: bool) -> Sig {
-        // For AND, 1 is neutral and 0 absorbing; for OR the reverse.
-        let (neutral, absorbing) = if and { (ONE, ZERO) } else { (ZERO, ONE) };
-        let mut v: Vec<Sig> = Vec::new();
-        for &x in xs {
-            if x == absorbing {
-                return absorbing;
-            }
-            if x != neutral && !v.contains(&x) {
-                v.push(x);
-            }
-        }
-        while v.len() > 1 {
-            let mut next = Vec::new();
-            for ch in v.chunks(4) {
-                let y = match (ch.len(), and) {
-                    (1, _) => ch[0],
-                    (2, true) => self.and(ch[0], ch[1]),
-                    (2, false) => self.or(ch[0], ch[1]),
-                    (3, true) => self.g(Gate::And3, ch),
-                    (3, false) => self.g(Gate::Or3, ch),
-                    (_, true) => self.g(Gate::And4, ch),
-                    (_, false) => self.g(Gate::Or4, ch),
-                };
-                next.push(y);
-            }
-            v = next;
-        }
-        v.first().copied().unwrap_or(neutral)
+        gate_tree(xs, and, (ZERO, ONE), |g, ch| match g {
+            Gate::And2 => self.and(ch[0], ch[1]),
+            Gate::Or2 => self.or(ch[0], ch[1]),
+            _ => self.g(g, ch),
+        })
     }
 
     /// Removes logic no output reads and builds the checked netlist.
