@@ -536,6 +536,40 @@ fn icarus_delays() {
     assert!(!inertial.contains("16 0"), "{inertial}");
     let transport = probe(true, "a = 0; #10 a = 1; #1 a = 0;");
     assert!(transport.contains("16 0") && transport.contains("17 1"), "{transport}");
+
+    // Per direction (`net_fall_delays`, `assign #(rise, fall)`): every
+    // inverter rises in 1 and falls in 3 (nets 3, 4, 5 are x1, x2, x3).
+    let rise = [0u32, 0, 0, 1, 1, 1];
+    let fall = [0u32, 0, 0, 3, 3, 3];
+    assert_eq!([x1.index(), x2.index(), x3.index()], [3, 4, 5]);
+    let probe_rf = |stim: &str| -> String {
+        let opts = VerilogOptions { net_delays: Some(&rise), net_fall_delays: Some(&fall), ..Default::default() };
+        let mut v = Vec::new();
+        write_verilog_with(&n, &opts, &mut v).unwrap();
+        write_cell_library_verilog_with(&n, &opts, &mut v).unwrap();
+        let text = String::from_utf8(v.clone()).unwrap();
+        assert!(text.contains("assign #(D0, F0) Y") && text.contains(".D0(1), .F0(3)"), "{text}");
+        v.extend_from_slice(
+            format!("module tb; reg a; wire y; chain d(.a(a), .y(y));\n initial begin $monitor(\"%0t %b\", $time, y); {stim} #20 $finish; end\nendmodule\n")
+                .as_bytes(),
+        );
+        let f = dir.join("chain_rise_fall.v");
+        std::fs::write(&f, v).unwrap();
+        let exe = dir.join("chain_rf.vvp");
+        run(Command::new("iverilog").arg("-o").arg(&exe).arg(&f));
+        run(Command::new("vvp").arg("-n").arg(&exe))
+    };
+    // a = 0: x1 rises at 1, x2 falls at 4, y rises at 5; a = 1 at 10: x1
+    // falls at 13, x2 rises at 14, y falls at 17.
+    let out = probe_rf("a = 0; #10 a = 1;");
+    assert!(out.contains("5 1") && out.contains("17 0"), "{out}");
+    // a = 1 for 2 units: x1's input says fall for 2 < 3 units: swallowed.
+    let out = probe_rf("a = 0; #10 a = 1; #2 a = 0;");
+    assert!(out.contains("5 1") && !out.contains(" 0\n"), "{out}");
+    // a = 1, then 0 for 1 unit: x1 rises for [11, 14) (rise 1, then fall 3),
+    // x2 falls for [14, 15), y rises for [15, 18).
+    let out = probe_rf("a = 1; #10 a = 0; #1 a = 1;");
+    assert!(out.contains("15 1") && out.contains("18 0"), "{out}");
 }
 
 /// Each malformed input gives its own error, naming the file and line.

@@ -153,7 +153,7 @@ pub(crate) fn icarus_outputs(
     let name = format!("{}{}", net.name(), if unit_delay { "_d1" } else { "" });
     let ones = vec![1u32; net.cell_count()];
     let opts = if unit_delay {
-        VerilogOptions { cell_delays: Some(&ones), net_delays: None, transport: true }
+        VerilogOptions { cell_delays: Some(&ones), net_delays: None, net_fall_delays: None, transport: true }
     } else {
         VerilogOptions::default()
     };

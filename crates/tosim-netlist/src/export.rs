@@ -23,6 +23,11 @@ pub struct VerilogOptions<'a> {
     /// Delay of the cell output driving net `n`, indexed by [`NetId::index`]
     /// (overrides `cell_delays` for that output; entries of nets no cell drives are ignored).
     pub net_delays: Option<&'a [u32]>,
+    /// Separate fall delays of the cell outputs driving each net, indexed by
+    /// [`NetId::index`] (with `net_delays` as the rise delays): inertial
+    /// `assign #(rise, fall)`, the library taking a second parameter per
+    /// output (`F0`, `F1`, …). Ignored with `transport`.
+    pub net_fall_delays: Option<&'a [u32]>,
     /// Transport instead of inertial delays: pulses shorter than the delay
     /// pass (`always @*` with non-blocking intra-assignment delays; for Icarus).
     /// Without it, continuous `assign #d` swallows pulses shorter than `d`.
@@ -32,6 +37,10 @@ pub struct VerilogOptions<'a> {
 impl VerilogOptions<'_> {
     fn delays(&self) -> bool {
         self.cell_delays.is_some() || self.net_delays.is_some()
+    }
+
+    fn rise_fall(&self) -> bool {
+        self.delays() && self.net_fall_delays.is_some() && !self.transport
     }
 }
 
@@ -310,6 +319,10 @@ pub fn write_verilog_with(n: &Netlist, opts: &VerilogOptions, w: &mut dyn Write)
                     .copied()
                     .unwrap_or(0);
                 params.push(format!(".D{o}({d})"));
+                if opts.rise_fall() {
+                    let f = opts.net_fall_delays.and_then(|f| f.get(net.index())).copied().unwrap_or(d);
+                    params.push(format!(".F{o}({f})"));
+                }
             }
         }
         let params = if params.is_empty() { String::new() } else { format!("#({}) ", params.join(", ")) };
@@ -346,7 +359,12 @@ pub fn write_cell_library_verilog_with(n: &Netlist, opts: &VerilogOptions, w: &m
         let (pi, po) = pin_names(t);
         writeln!(w, "// {}", t.name)?;
         let params = if opts.delays() {
-            let p: Vec<String> = (0..po.len()).map(|o| format!("parameter D{o} = 0")).collect();
+            let p: Vec<String> = (0..po.len())
+                .flat_map(|o| {
+                    let fall = opts.rise_fall().then(|| format!("parameter F{o} = 0"));
+                    std::iter::once(format!("parameter D{o} = 0")).chain(fall)
+                })
+                .collect();
             format!(" #({})", p.join(", "))
         } else {
             String::new()
@@ -369,6 +387,8 @@ pub fn write_cell_library_verilog_with(n: &Netlist, opts: &VerilogOptions, w: &m
                 writeln!(w, "  assign {p} = T{o}[{index}];")?;
             } else if opts.transport {
                 writeln!(w, "  always @* {p} <= #D{o} T{o}[{index}];")?;
+            } else if opts.rise_fall() {
+                writeln!(w, "  assign #(D{o}, F{o}) {p} = T{o}[{index}];")?;
             } else {
                 writeln!(w, "  assign #D{o} {p} = T{o}[{index}];")?;
             }
