@@ -669,3 +669,212 @@ fn analog_mode_through_the_cli() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("zero, glitch, analog"));
 }
+
+/// Per-signal (bit) waveforms: (time, value) with the last value of each time step.
+fn vcd_events(text: &str) -> BTreeMap<String, Vec<(u64, u8)>> {
+    let mut vars: BTreeMap<String, Vec<(String, usize, usize)>> = BTreeMap::new();
+    let mut lines = text.lines();
+    for l in lines.by_ref() {
+        let t: Vec<&str> = l.split_whitespace().collect();
+        if t.first() == Some(&"$var") {
+            let lo: usize = if t.len() > 6 && t[5].starts_with('[') {
+                t[5].trim_matches(|c| c == '[' || c == ']').split(':').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0)
+            } else {
+                0
+            };
+            vars.entry(t[3].to_string()).or_default().push((t[4].to_string(), t[2].parse().unwrap(), lo));
+        }
+        if l.starts_with("$enddefinitions") {
+            break;
+        }
+    }
+    let mut ev: BTreeMap<String, Vec<(u64, u8)>> = BTreeMap::new();
+    let mut time = 0u64;
+    for l in lines {
+        if let Some(t) = l.strip_prefix('#') {
+            time = t.parse().unwrap();
+            continue;
+        }
+        let (val, id) = if let Some(rest) = l.strip_prefix('b') {
+            let mut it = rest.split_whitespace();
+            (it.next().unwrap().to_string(), it.next().unwrap().to_string())
+        } else if l.starts_with(['0', '1', 'x', 'z']) {
+            (l[..1].to_string(), l[1..].to_string())
+        } else {
+            continue;
+        };
+        let Some(v) = vars.get(&id) else { continue };
+        let bytes = val.as_bytes();
+        let fill = if bytes[0] == b'1' { b'0' } else { bytes[0] };
+        for (name, w, lo) in v {
+            for i in 0..*w {
+                let bit = if i < bytes.len() { bytes[bytes.len() - 1 - i] } else { fill };
+                let key = if *w == 1 { name.clone() } else { format!("{name}[{}]", lo + i) };
+                let e = ev.entry(key).or_default();
+                match e.last_mut() {
+                    Some(last) if last.0 == time => last.1 = bit,
+                    _ => e.push((time, bit)),
+                }
+            }
+        }
+    }
+    ev
+}
+
+/// The earliest time at which a stage output in the waveforms `ev` breaks
+/// inertial delay semantics (Verilog's and ours alike): its right-hand side,
+/// computed from its inputs' waveforms, has been `v` for the delay of
+/// direction `v` (`rise` for 1, `fall` for 0), yet the output is not `v`.
+/// Returns (time, output net).
+fn first_inertial_violation(
+    sn: &Netlist,
+    rise: &[u32],
+    fall: &[u32],
+    ev: &BTreeMap<String, Vec<(u64, u8)>>,
+) -> Option<(u64, String)> {
+    let value_at = |w: &[(u64, u8)], t: u64| match w.partition_point(|e| e.0 <= t) {
+        0 => None,
+        i => Some(w[i - 1].1),
+    };
+    let mut first: Option<(u64, String)> = None;
+    for &c in sn.order() {
+        let out = sn.cell_outputs(c)[0];
+        let oname = verilog_net_name(sn, out);
+        let Some(ow) = ev.get(&oname) else { continue };
+        let ins: Vec<&Vec<(u64, u8)>> =
+            sn.cell_inputs(c).iter().filter_map(|&x| ev.get(&verilog_net_name(sn, x))).collect();
+        if ins.len() != sn.cell_inputs(c).len() {
+            continue;
+        }
+        // Times at which the right-hand side may change, in order.
+        let mut times: Vec<u64> = ins.iter().flat_map(|w| w.iter().map(|e| e.0)).collect();
+        times.sort_unstable();
+        times.dedup();
+        let f = sn.cell_type(c).functions[0];
+        // Segments (start, value) of the right-hand side, equal neighbours merged.
+        let mut segs: Vec<(u64, bool)> = Vec::new();
+        for &s in &times {
+            let row = ins.iter().enumerate().try_fold(0u32, |r, (i, w)| match value_at(w, s)? {
+                b'1' => Some(r | 1 << i),
+                b'0' => Some(r),
+                _ => None,
+            });
+            let Some(row) = row else { continue };
+            let v = f.eval(row);
+            if segs.last().map_or(true, |l| l.1 != v) {
+                segs.push((s, v));
+            }
+        }
+        for (j, &(s, v)) in segs.iter().enumerate() {
+            let d = u64::from(if v { rise[out.index()] } else { fall[out.index()] });
+            let end = segs.get(j + 1).map_or(u64::MAX, |x| x.0);
+            // The right-hand side is v over [s, end): the output must be v over [s + d, end].
+            let from = s + d;
+            if from > end {
+                continue;
+            }
+            let want = if v { b'1' } else { b'0' };
+            let bad = if value_at(ow, from) != Some(want) {
+                Some(from)
+            } else {
+                ow.iter().find(|e| e.0 > from && e.0 <= end && e.1 != want).map(|e| e.0)
+            };
+            if let Some(t) = bad {
+                if first.as_ref().map_or(true, |f| t < f.0) {
+                    first = Some((t, oname.clone()));
+                }
+                break;
+            }
+        }
+    }
+    first
+}
+
+/// The `rc` model's own rule — inertial per direction, rise ≠ fall — exported
+/// as Verilog `assign #(rise, fall)`. Icarus equals tosim transition for
+/// transition, net by net, on every operation up to the first moment Icarus
+/// breaks inertial semantics itself: a stage output that differs from a
+/// right-hand side which has held its value for the delay of that direction
+/// (computed here from Icarus's own waveforms of the stage's inputs). On all
+/// three designs that moment has the same shape: two inputs of a node change
+/// in the time step in which an update of the node falls due; the node takes
+/// the update and then, one delay of the opposite direction later, the value
+/// of the intermediate evaluation between the two input changes, although
+/// the right-hand side is back and stays (Icarus evaluates a continuous
+/// assignment once per input event, and the second evaluation does not
+/// cancel the update the first one queued). From there on the two runs start
+/// operations from different states.
+#[test]
+fn rc_inertial_glitches_equal_icarus_until_icarus_contradicts_itself() {
+    if !support::tool("iverilog") {
+        return;
+    }
+    let dir = support::scratch("sim_glitch_rc_inertial");
+    let ops = 2_000;
+    let mut contradicted = 0;
+    for n in
+        [unit(Kind::Mul, Arch::Dadda, 6), unit(Kind::Add, Arch::KoggeStone, 12), unit(Kind::Div, Arch::Restoring, 6)]
+    {
+        let d = dir.join(n.name());
+        std::fs::create_dir_all(&d).unwrap();
+        let s = Generated::uniform(&widths(&n), ops, 78);
+        let gp = GlitchProgram::compile(&n, &textbook(&n), Delay::Rc).unwrap();
+        let st = gp.stages();
+        let sn = &st.netlist;
+        assert!(st.delays.iter().zip(&st.fall_delays).any(|(r, f)| r != f), "rise and fall differ somewhere");
+        let opts = VerilogOptions {
+            net_delays: Some(&st.delays),
+            net_fall_delays: Some(&st.fall_delays),
+            ..VerilogOptions::default()
+        };
+        write_verilog_with(sn, &opts, &mut std::fs::File::create(d.join("design.v")).unwrap()).unwrap();
+        write_cell_library_verilog_with(sn, &opts, &mut std::fs::File::create(d.join("cells.v")).unwrap()).unwrap();
+        let period = gp.horizon() as u64 + 2;
+        let run_both = |k: u64| {
+            let prefix = Recorded::new(s.operands(), {
+                let mut v = Vec::new();
+                let mut op = vec![0u128; s.operands()];
+                for i in 0..k {
+                    s.fill(i, &mut op);
+                    v.extend_from_slice(&op);
+                }
+                v
+            });
+            write_vectors(&d, sn, &prefix);
+            let counts = icarus(&d, sn, k, period);
+            let act = run_glitch(&gp, &prefix, &GlitchOptions::default());
+            let differ: Vec<String> = probed(sn)
+                .into_iter()
+                .filter_map(|net| {
+                    let name = verilog_net_name(sn, net);
+                    let (i, t) = (counts.get(&name).copied().unwrap_or(0), act.transitions[net.index()]);
+                    (i != t).then(|| format!("{name}: icarus {i}, tosim {t}"))
+                })
+                .collect();
+            differ
+        };
+        let differ = run_both(ops);
+        // The first time Icarus breaks the inertial rule it was given.
+        let ev = vcd_events(&std::fs::read_to_string(d.join("dump.vcd")).unwrap());
+        let bad =
+            first_inertial_violation(sn, &st.delays, &st.fall_delays, &ev).map(|(t, net)| (t / period - 1, t, net));
+        match bad {
+            None => assert!(differ.is_empty(), "{}: {} nets differ: {:?}", n.name(), differ.len(), differ),
+            Some((k, t, net)) => {
+                contradicted += 1;
+                assert!(!differ.is_empty(), "{}: Icarus contradicts itself at {net} yet counts agree", n.name());
+                // Up to that operation (excluded), every net agrees.
+                let before = run_both(k);
+                assert!(before.is_empty(), "{}: before operation {k}: {:?}", n.name(), before);
+                eprintln!(
+                    "{}: equal on every net for operations 0..{k}; in operation {k}, at t = {}, Icarus holds {net} \
+                     against an input that has stood for the delay; {} nets differ over {ops}",
+                    n.name(),
+                    t - period * (k + 1),
+                    differ.len()
+                );
+            }
+        }
+    }
+    eprintln!("{contradicted} of 3 designs hit the Icarus fault");
+}
