@@ -97,10 +97,10 @@ fn write_vectors(dir: &Path, n: &Netlist, s: &dyn Stream) {
 }
 
 /// Writes the netlist and its cell library. With delays, the cells use
-/// transport delays (`always @* Y <= #d …`): Verilog's inertial `assign #1`
-/// races when a pending update and a new input change fall on the same time
-/// step (Icarus may run the re-evaluation first and cancel the update); with
-/// unit delays on an integer grid inertial and transport are the same model.
+/// transport delays (`always @* Y <= #d …`): Icarus's inertial `assign #1`
+/// keeps stale updates when two inputs of a node change in the step an update
+/// falls due (`inertial_glitches_equal_icarus_until_icarus_contradicts_itself`);
+/// with unit delays on an integer grid inertial and transport are the same model.
 fn export(dir: &Path, n: &Netlist, delays: Option<&[u32]>) {
     let opts = VerilogOptions { net_delays: delays, transport: delays.is_some(), ..VerilogOptions::default() };
     let mut f = std::fs::File::create(dir.join("design.v")).unwrap();
@@ -790,8 +790,9 @@ fn first_inertial_violation(
     first
 }
 
-/// The `rc` model's own rule — inertial per direction, rise ≠ fall — exported
-/// as Verilog `assign #(rise, fall)`. Icarus equals tosim transition for
+/// Inertial delays exported as Verilog `assign #(rise, fall)`: unit delay
+/// (`#(1, 1)`) and the `rc` model's own rule, inertial per direction with
+/// rise ≠ fall. Icarus equals tosim transition for
 /// transition, net by net, on every operation up to the first moment Icarus
 /// breaks inertial semantics itself: a stage output that differs from a
 /// right-hand side which has held its value for the delay of that direction
@@ -803,25 +804,30 @@ fn first_inertial_violation(
 /// the right-hand side is back and stays (Icarus evaluates a continuous
 /// assignment once per input event, and the second evaluation does not
 /// cancel the update the first one queued). From there on the two runs start
-/// operations from different states.
+/// operations from different states. (With unit delay the restoring divider
+/// meets it in operation 1 and then settles some nets wrongly: why the
+/// unit-delay comparison above uses the transport export.)
 #[test]
-fn rc_inertial_glitches_equal_icarus_until_icarus_contradicts_itself() {
+fn inertial_glitches_equal_icarus_until_icarus_contradicts_itself() {
     if !support::tool("iverilog") {
         return;
     }
-    let dir = support::scratch("sim_glitch_rc_inertial");
+    let dir = support::scratch("sim_glitch_inertial");
     let ops = 2_000;
     let mut contradicted = 0;
-    for n in
+    let designs = || {
         [unit(Kind::Mul, Arch::Dadda, 6), unit(Kind::Add, Arch::KoggeStone, 12), unit(Kind::Div, Arch::Restoring, 6)]
-    {
-        let d = dir.join(n.name());
+    };
+    for (delay, n) in designs().map(|n| (Delay::Unit, n)).into_iter().chain(designs().map(|n| (Delay::Rc, n))) {
+        let d = dir.join(format!("{}_{delay:?}", n.name()));
         std::fs::create_dir_all(&d).unwrap();
         let s = Generated::uniform(&widths(&n), ops, 78);
-        let gp = GlitchProgram::compile(&n, &textbook(&n), Delay::Rc).unwrap();
+        let gp = GlitchProgram::compile(&n, &textbook(&n), delay).unwrap();
         let st = gp.stages();
         let sn = &st.netlist;
-        assert!(st.delays.iter().zip(&st.fall_delays).any(|(r, f)| r != f), "rise and fall differ somewhere");
+        if delay == Delay::Rc {
+            assert!(st.delays.iter().zip(&st.fall_delays).any(|(r, f)| r != f), "rise and fall differ somewhere");
+        }
         let opts = VerilogOptions {
             net_delays: Some(&st.delays),
             net_fall_delays: Some(&st.fall_delays),
@@ -859,15 +865,22 @@ fn rc_inertial_glitches_equal_icarus_until_icarus_contradicts_itself() {
         let bad =
             first_inertial_violation(sn, &st.delays, &st.fall_delays, &ev).map(|(t, net)| (t / period - 1, t, net));
         match bad {
-            None => assert!(differ.is_empty(), "{}: {} nets differ: {:?}", n.name(), differ.len(), differ),
+            None => {
+                assert!(differ.is_empty(), "{} {delay:?}: {} nets differ: {:?}", n.name(), differ.len(), differ);
+                eprintln!("{} {delay:?}: every net equal over {ops} operations", n.name());
+            }
             Some((k, t, net)) => {
                 contradicted += 1;
-                assert!(!differ.is_empty(), "{}: Icarus contradicts itself at {net} yet counts agree", n.name());
+                assert!(
+                    !differ.is_empty(),
+                    "{} {delay:?}: Icarus contradicts itself at {net} yet counts agree",
+                    n.name()
+                );
                 // Up to that operation (excluded), every net agrees.
                 let before = run_both(k);
-                assert!(before.is_empty(), "{}: before operation {k}: {:?}", n.name(), before);
+                assert!(before.is_empty(), "{} {delay:?}: before operation {k}: {:?}", n.name(), before);
                 eprintln!(
-                    "{}: equal on every net for operations 0..{k}; in operation {k}, at t = {}, Icarus holds {net} \
+                    "{} {delay:?}: equal on every net for operations 0..{k}; in operation {k}, at t = {}, Icarus holds {net} \
                      against an input that has stood for the delay; {} nets differ over {ops}",
                     n.name(),
                     t - period * (k + 1),
@@ -876,5 +889,5 @@ fn rc_inertial_glitches_equal_icarus_until_icarus_contradicts_itself() {
             }
         }
     }
-    eprintln!("{contradicted} of 3 designs hit the Icarus fault");
+    eprintln!("{contradicted} of 6 runs hit the Icarus fault");
 }
