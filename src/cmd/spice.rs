@@ -378,9 +378,21 @@ fn run_circuit(
             }
         }
         let gates: Vec<f64> = st.load.iter().map(|&l| f64::from(l)).collect();
-        let an = tosim_sim::run_analog(&st, &stream, &[&gates, &st.cap])?;
+        let mut deck_gates = gates.clone();
+        let mut is_in = vec![false; n.net_count()];
+        let mut is_out = vec![false; n.net_count()];
+        n.inputs().iter().flat_map(|b| &b.nets).for_each(|x| is_in[x.index()] = true);
+        n.outputs().iter().flat_map(|b| &b.nets).for_each(|x| is_out[x.index()] = true);
+        for (i, org) in st.origin.iter().enumerate() {
+            if let Some(org) = org {
+                deck_gates[i] +=
+                    2.0 * (f64::from(u8::from(is_in[org.index()])) + f64::from(u8::from(is_out[org.index()])));
+            }
+        }
+        let an = tosim_sim::run_analog(&st, &stream, &[&gates, &st.cap, &deck_gates])?;
         predictors.insert("analog_tos_rc".into(), an.per_op[0].clone());
         predictors.insert("analog_cap_rc_deck_ff".into(), an.per_op[1].clone());
+        predictors.insert("analog_tos_rc_deck".into(), an.per_op[2].clone());
     }
     let mut hamming = Vec::with_capacity(m);
     for j in 0..m {
