@@ -149,74 +149,10 @@ fn icarus(dir: &Path, n: &Netlist, ops: u64, period: u64) -> BTreeMap<String, u6
 
 /// Per-signal (bit) counts of changes of the last value per time step, from time `from` on.
 fn vcd_changes(text: &str, from: u64) -> BTreeMap<String, u64> {
-    // id -> (name, width)
-    let mut vars: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-    let mut lines = text.lines();
-    for l in lines.by_ref() {
-        let t: Vec<&str> = l.split_whitespace().collect();
-        if t.first() == Some(&"$var") {
-            let width: usize = t[2].parse().unwrap();
-            let name = t[4].to_string();
-            // `a [7:0]` declares a vector with its range.
-            let lo: usize = if t.len() > 6 && t[5].starts_with('[') {
-                t[5].trim_matches(|c| c == '[' || c == ']').split(':').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0)
-            } else {
-                0
-            };
-            vars.entry(t[3].to_string()).or_default().push((name, width * 1000 + lo));
-        }
-        if l.starts_with("$enddefinitions") {
-            break;
-        }
-    }
-    let mut last: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut settled: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut time = 0u64;
-    let flush = |time: u64,
-                 last: &BTreeMap<String, Vec<u8>>,
-                 settled: &mut BTreeMap<String, Vec<u8>>,
-                 counts: &mut BTreeMap<String, u64>| {
-        for (id, v) in last {
-            let prev = settled.entry(id.clone()).or_insert_with(|| v.clone());
-            if time >= from {
-                for (bit, (a, b)) in v.iter().zip(prev.iter()).enumerate() {
-                    if a != b {
-                        for (name, wl) in &vars[id] {
-                            let (w, lo) = (wl / 1000, wl % 1000);
-                            let key = if w == 1 { name.clone() } else { format!("{name}[{}]", lo + bit) };
-                            *counts.entry(key).or_default() += 1;
-                        }
-                    }
-                }
-            }
-            *prev = v.clone();
-        }
-    };
-    for l in lines {
-        if let Some(t) = l.strip_prefix('#') {
-            flush(time, &last, &mut settled, &mut counts);
-            time = t.parse().unwrap();
-            continue;
-        }
-        let (val, id) = if let Some(rest) = l.strip_prefix('b') {
-            let mut it = rest.split_whitespace();
-            (it.next().unwrap().to_string(), it.next().unwrap().to_string())
-        } else if l.starts_with(['0', '1', 'x', 'z']) {
-            (l[..1].to_string(), l[1..].to_string())
-        } else {
-            continue;
-        };
-        let Some(v) = vars.get(&id) else { continue };
-        let w = v[0].1 / 1000;
-        // Bits LSB first, left-extended with 0 (or x) as VCD does.
-        let bytes = val.as_bytes();
-        let fill = if bytes[0] == b'1' { b'0' } else { bytes[0] };
-        let bits: Vec<u8> = (0..w).map(|i| if i < bytes.len() { bytes[bytes.len() - 1 - i] } else { fill }).collect();
-        last.insert(id, bits);
-    }
-    flush(time, &last, &mut settled, &mut counts);
-    counts
+    vcd_events(text)
+        .into_iter()
+        .map(|(name, w)| (name, w.windows(2).filter(|p| p[1].0 >= from && p[1].1 != p[0].1).count() as u64))
+        .collect()
 }
 
 /// Verilator: a wrapper probes every net through hierarchical references; the
