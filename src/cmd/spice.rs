@@ -350,19 +350,20 @@ fn run_circuit(
         predictors.insert(label.into(), act.per_op.unwrap_or_default().iter().map(|c| c.glitch_tos as f64).collect());
     }
     let (deck_load, deck_toggling) = deck_capacitance(&n, &o, binding, pdk)?;
+    // Stages with the deck's capacitance on the unit's pins (and, in the
+    // energy weight, on the nodes that toggle with them).
+    let deck_stages = |delay: Delay| -> Result<tosim_sim::StageNetlist> {
+        let mut st = tosim_sim::StageNetlist::with_external_cap(&n, &models, delay, &deck_load)?;
+        for (i, org) in st.origin.iter().enumerate() {
+            if let Some(org) = org {
+                st.cap[i] += deck_toggling[org.index()];
+            }
+        }
+        Ok(st)
+    };
     for &(zero_label, label, delay, deck) in CAP_VARIANTS {
         // Weights in 1/100 fF so that the engine's integer weights hold them.
-        let mut st = if deck {
-            let mut st = tosim_sim::StageNetlist::with_external_cap(&n, &models, delay, &deck_load)?;
-            for (i, org) in st.origin.iter().enumerate() {
-                if let Some(org) = org {
-                    st.cap[i] += deck_toggling[org.index()];
-                }
-            }
-            st
-        } else {
-            tosim_sim::StageNetlist::new(&n, &models, delay)?
-        };
+        let mut st = if deck { deck_stages(delay)? } else { tosim_sim::StageNetlist::new(&n, &models, delay)? };
         st.load = st.cap.iter().map(|c| (c * 100.0).round() as u32).collect();
         let gp = GlitchProgram::from_stages(st);
         let per = run_glitch(&gp, &stream, &GlitchOptions { base: opts, transport: false }).per_op.unwrap_or_default();
@@ -371,12 +372,7 @@ fn run_circuit(
     }
     {
         // The continuous RC model (tosim_sim::analog) on the same stages and deck.
-        let mut st = tosim_sim::StageNetlist::with_external_cap(&n, &models, Delay::Rc, &deck_load)?;
-        for (i, org) in st.origin.iter().enumerate() {
-            if let Some(org) = org {
-                st.cap[i] += deck_toggling[org.index()];
-            }
-        }
+        let st = deck_stages(Delay::Rc)?;
         let gates: Vec<f64> = st.load.iter().map(|&l| f64::from(l)).collect();
         let mut deck_gates = gates.clone();
         let mut is_in = vec![false; n.net_count()];

@@ -70,7 +70,7 @@ pub fn run_analog(st: &StageNetlist, stream: &dyn Stream, weights: &[&[f64]]) ->
             return Err(AnalogError::Weights { index, got: w.len(), expected: nn });
         }
     }
-    let order: Vec<_> = n.order().to_vec();
+    let order = n.order();
     let out: Vec<usize> = order.iter().map(|&c| n.cell_outputs(c)[0].index()).collect();
     let ins: Vec<Vec<usize>> = order.iter().map(|&c| n.cell_inputs(c).iter().map(|x| x.index()).collect()).collect();
     // Relaxation per step toward 1 (rise) and 0 (fall): 1 − 2^(−1/(d·steps)).

@@ -903,12 +903,6 @@ fn glitch_chunk_impl<const PER_OP: bool>(
         } else {
             glitch_steps::<PER_OP>(p, val, ring, stamp, hist, &mut act.transitions, gl, opts.transport);
         }
-        for s in stamp.iter_mut() {
-            *s = u32::MAX;
-        }
-        for h in hist.iter_mut() {
-            *h = 0;
-        }
         debug_assert!((0..nn).all(|i| val[i] == settled[i]), "glitch engine did not settle");
         std::mem::swap(carry, settled);
         if PER_OP {
@@ -1055,6 +1049,9 @@ fn glitch_steps<const PER_OP: bool>(
             }
         }
     }
+    // The change stamps and histories are per block.
+    stamp.fill(u32::MAX);
+    hist.fill(0);
 }
 
 fn glitch_chunk(p: &GlitchProgram, s: &dyn Stream, a: u64, b: u64, scr: &mut GScratch, o: &GlitchOptions) -> Activity {
