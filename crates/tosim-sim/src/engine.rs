@@ -742,6 +742,19 @@ fn run_chunk_impl<const PER_OP: bool>(
     ChunkOut { act }
 }
 
+/// Calls `f::<true>(…)` when the options `o` ask for per-operation counts,
+/// else `f::<false>(…)`: the two monomorphisations of a hot loop.
+macro_rules! per_op_variant {
+    ($o:expr, $f:ident($($arg:expr),*)) => {
+        if $o.per_op_stats || $o.record_per_op {
+            $f::<true>($($arg),*)
+        } else {
+            $f::<false>($($arg),*)
+        }
+    };
+}
+pub(crate) use per_op_variant;
+
 fn run_chunk_generic(
     p: &Program,
     s: &dyn Stream,
@@ -751,11 +764,7 @@ fn run_chunk_generic(
     o: &Options,
     out: &mut [u128],
 ) -> ChunkOut {
-    if o.per_op_stats || o.record_per_op {
-        run_chunk_impl::<true>(p, s, a, b, scr, o, out)
-    } else {
-        run_chunk_impl::<false>(p, s, a, b, scr, o, out)
-    }
+    per_op_variant!(o, run_chunk_impl(p, s, a, b, scr, o, out))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -769,11 +778,7 @@ unsafe fn run_chunk_avx2(
     o: &Options,
     out: &mut [u128],
 ) -> ChunkOut {
-    if o.per_op_stats || o.record_per_op {
-        run_chunk_impl::<true>(p, s, a, b, scr, o, out)
-    } else {
-        run_chunk_impl::<false>(p, s, a, b, scr, o, out)
-    }
+    per_op_variant!(o, run_chunk_impl(p, s, a, b, scr, o, out))
 }
 
 /// Whether the hot loop uses the `popcnt`/AVX2 variant on this machine.

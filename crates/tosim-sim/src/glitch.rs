@@ -25,7 +25,7 @@ use tosim_netlist::{CellId, CellType, Driver, Loc, NetId, Netlist, NetlistBuilde
 
 use crate::compile::CompileError;
 use crate::delay::{cell_rc, RcParams, SignalRc};
-use crate::engine::{chunks, load_inputs, Activity, Csa, Geometry, OpCounts, Options, LANES, W};
+use crate::engine::{chunks, load_inputs, per_op_variant, Activity, Csa, Geometry, OpCounts, Options, LANES, W};
 use crate::ops::{FnCompiler, Insn, Matcher, OpKind};
 use crate::report::{NetReport, Report, Stats};
 use crate::stream::Stream;
@@ -1060,11 +1060,7 @@ fn glitch_chunk(p: &GlitchProgram, s: &dyn Stream, a: u64, b: u64, scr: &mut GSc
         // SAFETY: the CPU supports every feature the function is compiled with.
         return unsafe { glitch_chunk_avx2(p, s, a, b, scr, o) };
     }
-    if o.base.per_op_stats || o.base.record_per_op {
-        glitch_chunk_impl::<true>(p, s, a, b, scr, o)
-    } else {
-        glitch_chunk_impl::<false>(p, s, a, b, scr, o)
-    }
+    per_op_variant!(o.base, glitch_chunk_impl(p, s, a, b, scr, o))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -1077,11 +1073,7 @@ unsafe fn glitch_chunk_avx2(
     scr: &mut GScratch,
     o: &GlitchOptions,
 ) -> Activity {
-    if o.base.per_op_stats || o.base.record_per_op {
-        glitch_chunk_impl::<true>(p, s, a, b, scr, o)
-    } else {
-        glitch_chunk_impl::<false>(p, s, a, b, scr, o)
-    }
+    per_op_variant!(o.base, glitch_chunk_impl(p, s, a, b, scr, o))
 }
 
 /// Runs the glitch engine over the whole stream; like [`crate::run_zero_delay`],
