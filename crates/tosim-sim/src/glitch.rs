@@ -537,6 +537,11 @@ impl GlitchProgram {
             for (k, n) in nodes.iter().enumerate() {
                 node_index[n.net as usize] = k as u32;
             }
+            // Last step of each node's window (None: constant inputs, never evaluated).
+            let mut last: Vec<Option<u32>> = vec![None; nodes.len()];
+            for &(k, _, z) in &windows {
+                last[k as usize] = Some(z);
+            }
             let mut folded = vec![false; nodes.len()];
             let mut inverters: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
             for (k, n) in nodes.iter().enumerate() {
@@ -545,14 +550,10 @@ impl GlitchProgram {
                     continue;
                 }
                 let d = node_index[ins.src[0] as usize] as usize;
-                if !folded[d] {
+                if !folded[d] && last[d].is_some() {
                     folded[k] = true;
                     inverters[d].push(n.net);
                 }
-            }
-            let mut last = vec![0u32; nodes.len()];
-            for &(k, _, z) in &windows {
-                last[k as usize] = z;
             }
             // Level (longest path from the inputs, in nodes) of every net.
             let mut level = vec![0u32; nn];
@@ -563,8 +564,8 @@ impl GlitchProgram {
             let mut list = Vec::with_capacity(la.len());
             let mut extra: Vec<Vec<u32>> = vec![Vec::new(); steps];
             for (k, inv) in inverters.iter().enumerate() {
-                if !inv.is_empty() && !windows.is_empty() {
-                    extra[last[k] as usize + 1].push(k as u32);
+                if let (false, Some(z)) = (inv.is_empty(), last[k]) {
+                    extra[z as usize + 1].push(k as u32);
                 }
             }
             for t in 0..steps {
@@ -862,7 +863,7 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             }
             val[s] = newin[k];
         }
-        if let Some(UnitPlan { steps, fold_at, fold_nets, class, .. }) = &p.unit {
+        if let Some(UnitPlan { steps, fold_at, fold_nets, class, weights, .. }) = &p.unit {
             for (k, ins) in steps.iter().enumerate() {
                 let s = ins.src;
                 let new = ins.kind.apply_block::<W>(
@@ -895,8 +896,7 @@ fn glitch_chunk_impl<const PER_OP: bool>(
                 }
             }
             if PER_OP {
-                let weights = &p.unit.as_ref().map_or(&[][..], |u| &u.weights[..]);
-                for (c, &w) in cls.iter_mut().zip(weights.iter()) {
+                for (c, &w) in cls.iter_mut().zip(weights) {
                     c.fold_into(w, gl);
                 }
             }

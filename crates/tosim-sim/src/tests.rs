@@ -354,3 +354,30 @@ fn glitch_engine_matches_event_driven_reference() {
         check_glitch(&n, &s, Delay::Rc, false);
     }
 }
+
+/// An inverter of a node with constant inputs is not folded (that node is
+/// never evaluated); with a one-step horizon folding it used to index past
+/// the step list.
+#[test]
+fn unit_delay_leaves_inverters_of_constant_nodes_alone() {
+    let mut b = NetlistBuilder::new("constant");
+    let a = b.add_input_bus("a", 1);
+    let (z, o) = (b.zero(), b.one());
+    let k = b.gate(Gate::Nand2, &[z, o]);
+    let i = b.gate(Gate::Inv, &[k]);
+    let y = b.gate(Gate::Inv, &[a[0]]);
+    b.add_output_bus("y", &[i, y]);
+    let n = b.finish().unwrap();
+    let gp = GlitchProgram::compile(&n, &synthetic_models(&n), Delay::Unit).unwrap();
+    let s = Generated::uniform(&[1], 100, 1);
+    let opts = GlitchOptions { base: Options { record_per_op: true, ..Options::default() }, transport: false };
+    let act = run_glitch(&gp, &s, &opts);
+    let (general, folded) = gp.split_unit_path();
+    assert_eq!(folded, Some(0));
+    let g = run_glitch(&general, &s, &opts);
+    assert_eq!(act.transitions, g.transitions);
+    assert_eq!(act.per_op, g.per_op);
+    // The constant half never moves; the input and its inverter follow `a`.
+    let (trans, _) = glitch_oracle(gp.stages(), &s, false);
+    assert_eq!(act.transitions, trans);
+}
