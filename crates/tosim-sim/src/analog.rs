@@ -18,7 +18,7 @@
 //! The simulation is scalar and time-stepped (a quarter of a time unit per
 //! step), for validation on a few hundred operations, not for long streams.
 
-use tosim_netlist::{Driver, Netlist};
+use tosim_netlist::Netlist;
 
 use crate::glitch::StageNetlist;
 use crate::stream::Stream;
@@ -75,10 +75,12 @@ pub fn run_analog(st: &StageNetlist, stream: &dyn Stream, weights: &[&[f64]]) ->
     let ins: Vec<Vec<usize>> = order.iter().map(|&c| n.cell_inputs(c).iter().map(|x| x.index()).collect()).collect();
     // Relaxation per step toward 1 (rise) and 0 (fall): 1 − 2^(−1/(d·steps)).
     let relax = |d: u32| 1.0 - (-(std::f64::consts::LN_2) / (f64::from(d.max(1)) * f64::from(STEPS_PER_UNIT))).exp();
-    let rise: Vec<f64> = out.iter().map(|&o| relax(st.delays[o])).collect();
-    let fall: Vec<f64> = out.iter().map(|&o| relax(st.fall_delays.get(o).copied().unwrap_or(st.delays[o]))).collect();
-    let max_delay =
-        out.iter().map(|&o| st.delays[o].max(st.fall_delays.get(o).copied().unwrap_or(0))).max().unwrap_or(1);
+    // (rise, fall) delay of every node.
+    let delays: Vec<(u32, u32)> =
+        out.iter().map(|&o| (st.delays[o], st.fall_delays.get(o).copied().unwrap_or(st.delays[o]))).collect();
+    let rise: Vec<f64> = delays.iter().map(|d| relax(d.0)).collect();
+    let fall: Vec<f64> = delays.iter().map(|d| relax(d.1)).collect();
+    let max_delay = delays.iter().map(|d| d.0.max(d.1)).max().unwrap_or(1);
     // Generous: every node in series, each waiting ten delays.
     let limit = (order.len() as u64 + 1) * u64::from(max_delay.max(1)) * u64::from(STEPS_PER_UNIT) * 10;
     let k = stream.operands();
@@ -95,15 +97,15 @@ pub fn run_analog(st: &StageNetlist, stream: &dyn Stream, weights: &[&[f64]]) ->
         travel.iter_mut().for_each(|x| *x = 0.0);
         crossed.iter_mut().for_each(|x| *x = 0);
         // Inputs switch at t = 0, as full steps.
-        for net in n.nets() {
-            if let Driver::Input { bus, bit } = n.driver(net) {
-                let b = ops.get(bus as usize).is_some_and(|x| bit < 128 && x >> bit & 1 == 1);
+        for (bus, b) in n.inputs().iter().enumerate() {
+            for (bit, net) in b.nets.iter().enumerate() {
+                let x = ops.get(bus).is_some_and(|v| bit < 128 && v >> bit & 1 == 1);
                 let i = net.index();
-                if b != logic[i] {
+                if x != logic[i] {
                     travel[i] += 1.0;
                     crossed[i] += 1;
-                    logic[i] = b;
-                    v[i] = f64::from(u8::from(b));
+                    logic[i] = x;
+                    v[i] = f64::from(u8::from(x));
                 }
             }
         }
