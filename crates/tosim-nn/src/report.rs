@@ -285,13 +285,7 @@ pub(crate) struct Tally {
     pub(crate) per_sample: Vec<Vec<u64>>,
 }
 
-/// The sum of two optional counts; a missing one counts as 0, both missing is `None`.
-pub(crate) fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x + y),
-        (x, y) => x.or(y),
-    }
-}
+pub(crate) use tosim_sim::add_opt;
 
 fn add_by(a: &mut BTreeMap<Primitive, Counts>, b: &BTreeMap<Primitive, Counts>) {
     for (p, v) in b {

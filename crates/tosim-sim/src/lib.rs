@@ -57,7 +57,7 @@ pub use delay::RcParams;
 pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, Outputs, LANES};
 pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
 pub use ops::{Insn, OpKind};
-pub use report::{NetReport, Report, Stats, TypeReport};
+pub use report::{add_opt, NetReport, Report, Stats, TypeReport};
 pub use stream::{
     open_file, splitmix64, splitmix64_at, Distribution, FileStream, Generated, Recorded, Stream, StreamError,
     IN_MEMORY_BYTES,

@@ -125,6 +125,14 @@ pub struct Report {
     pub nets: Option<Vec<NetReport>>,
 }
 
+/// The sum of two optional counts: both, either, or neither present.
+pub fn add_opt<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
 impl std::ops::AddAssign<&Report> for Report {
     /// Adds the counts of another run of the same design (statistics are not
     /// additive and are dropped when both sides have them).
@@ -132,16 +140,9 @@ impl std::ops::AddAssign<&Report> for Report {
         self.operations += o.operations;
         self.static_tos += o.static_tos;
         self.switching_tos += o.switching_tos;
-        self.glitch_tos = match (self.glitch_tos, o.glitch_tos) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        self.analog_tos = add(self.analog_tos, o.analog_tos);
-        self.analog_cap_ff = add(self.analog_cap_ff, o.analog_cap_ff);
+        self.glitch_tos = add_opt(self.glitch_tos, o.glitch_tos);
+        self.analog_tos = add_opt(self.analog_tos, o.analog_tos);
+        self.analog_cap_ff = add_opt(self.analog_cap_ff, o.analog_cap_ff);
         self.switched_gate_area += o.switched_gate_area;
         self.net_toggles += o.net_toggles;
         for (k, v) in &o.per_type {
