@@ -584,42 +584,40 @@ impl GlitchProgram {
                 step.sort_by_key(key);
                 list.extend(step);
             }
+            // A node's instructions, the last one writing the node's net (any
+            // before it write scratch slots, never nets).
+            let node_insns = |n: &Node| {
+                let mut last = insns[n.insns.1 as usize - 1];
+                last.dst = n.net;
+                insns[n.insns.0 as usize..n.insns.1 as usize - 1].iter().copied().chain(std::iter::once(last))
+            };
             let mut steps_insns = Vec::with_capacity(list.len());
             let mut fold_at = vec![0u32];
             let mut fold_nets = Vec::new();
             let mut loads = Vec::with_capacity(list.len());
             for &k in &list {
                 let n = &nodes[k as usize];
-                // A node of several instructions: the first ones write their
-                // scratch slots (never nets), the last one the node.
-                for &ins in &insns[n.insns.0 as usize..n.insns.1 as usize - 1] {
+                for ins in node_insns(n) {
                     steps_insns.push(ins);
+                    let node = ins.dst == n.net;
+                    if node {
+                        fold_nets.extend(&inverters[k as usize]);
+                    }
                     fold_at.push(fold_nets.len() as u32);
-                    loads.push(0);
+                    loads.push(if node {
+                        stages.load[n.net as usize]
+                            + inverters[k as usize].iter().map(|&i| stages.load[i as usize]).sum::<u32>()
+                    } else {
+                        0
+                    });
                 }
-                let mut ins = insns[n.insns.1 as usize - 1];
-                ins.dst = n.net;
-                steps_insns.push(ins);
-                fold_nets.extend(&inverters[k as usize]);
-                fold_at.push(fold_nets.len() as u32);
-                loads.push(
-                    stages.load[n.net as usize]
-                        + inverters[k as usize].iter().map(|&i| stages.load[i as usize]).sum::<u32>(),
-                );
             }
             // Per-operation glitch counts: one counter per distinct gate load.
             let mut weights = loads.clone();
             weights.sort_unstable();
             weights.dedup();
             let class = loads.iter().map(|l| weights.binary_search(l).unwrap_or(0) as u32).collect();
-            let settle = nodes
-                .iter()
-                .flat_map(|n| {
-                    let mut last = insns[n.insns.1 as usize - 1];
-                    last.dst = n.net;
-                    insns[n.insns.0 as usize..n.insns.1 as usize - 1].iter().copied().chain(std::iter::once(last))
-                })
-                .collect();
+            let settle = nodes.iter().flat_map(node_insns).collect();
             let copies = inverters
                 .iter()
                 .enumerate()
