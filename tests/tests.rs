@@ -2,6 +2,7 @@
 
 mod cells;
 mod float;
+mod golden;
 mod netlist;
 mod nn;
 mod nn_float;
