@@ -50,6 +50,7 @@ mod report;
 mod stream;
 mod synthetic;
 mod transpose;
+mod unit;
 
 pub use analog::{run_analog, AnalogActivity, AnalogError};
 pub use compile::{CompileError, Load, Program, SlotKind};
@@ -64,6 +65,7 @@ pub use stream::{
 };
 pub use synthetic::synthetic_models;
 pub use transpose::transpose64;
+pub use unit::{HwUnit, HwUnitError};
 
 #[cfg(test)]
 mod tests;
