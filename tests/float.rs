@@ -1,4 +1,4 @@
-//! Floating-point units (tosim-float): bit-exact agreement with Rust's `f32`
+//! Floating-point units (`tosim_units::float`): bit-exact agreement with Rust's `f32`
 //! and with `f64` arithmetic rounded by the `half` crate, on a fixed edge-case
 //! set, structured random pairs and, for 16-bit unary operations, every input.
 //!
@@ -6,7 +6,7 @@
 //! 20,000); the documented large run is
 //! `TOSIM_FLOAT_PAIRS=1000000 cargo test --release --test tests float::`.
 
-use tosim_float::{generate, reference, Batch, FloatKind, FloatSpec, Format};
+use tosim_units::float::{generate, reference, FloatKind, FloatSpec, Format};
 use tosim_units::Arch;
 
 use crate::support;
@@ -111,19 +111,14 @@ fn random_pairs(f: Format, n: usize, seed: u64) -> Vec<Vec<u128>> {
 /// also cross-checks the first operations with the scalar evaluator.
 fn check(spec: &FloatSpec, ops: &[Vec<u128>]) {
     let n = generate(spec).unwrap();
-    let got = Batch::new(&n).unwrap().eval(ops);
+    // The hardware unit (textbook cells): values from the bit-parallel engine.
+    let lib = tosim_netlist::library::Library::textbook().unwrap();
+    let u = tosim_sim::HwUnit::bind(n.clone(), &lib).unwrap();
+    let outs = u.eval(&ops.concat());
+    let got: Vec<Vec<u128>> = (0..ops.len()).map(|i| outs.get(i).unwrap().to_vec()).collect();
+    // The scalar evaluator (the test oracle) on the first operations.
     for (op, g) in ops.iter().zip(&got).take(50) {
-        assert_eq!(&tosim_netlist::eval(&n, op), g, "batch vs scalar evaluator on {op:x?}");
-    }
-    // The simulator (zero-delay engine, textbook cells) gives the same outputs on every operation.
-    let models = tosim_netlist::library::Library::textbook().unwrap().bind(&n).unwrap();
-    let p = tosim_sim::Program::compile(&n, &models).unwrap();
-    let stream = tosim_sim::Recorded::new(n.inputs().len(), ops.concat());
-    let opts = tosim_sim::Options { outputs: true, ..Default::default() };
-    let act = tosim_sim::run_zero_delay(&p, &stream, &opts);
-    let outs = act.outputs.expect("outputs were asked for");
-    for (i, (op, g)) in ops.iter().zip(&got).enumerate() {
-        assert_eq!(outs.get(i), Some(&g[..]), "{}: simulator vs batch evaluator on {op:x?}", spec.design_name());
+        assert_eq!(&tosim_netlist::eval(&n, op), g, "engine vs scalar evaluator on {op:x?}");
     }
     let mut bad = Vec::new();
     for (op, g) in ops.iter().zip(&got) {
@@ -299,7 +294,7 @@ fn sweep(f: Format, n: usize) -> Vec<Vec<u128>> {
 
 #[test]
 fn micro_programs_match_their_reference_bit_for_bit() {
-    use tosim_float::micro;
+    use tosim_micro as micro;
     let mut runner = micro::GateRunner::new();
     for f in Format::ALL.iter().copied() {
         let ops = sweep(f, pairs() / 4);
@@ -322,7 +317,7 @@ fn micro_programs_match_their_reference_bit_for_bit() {
 
 #[test]
 fn plain_rust_exp_is_the_same_algorithm() {
-    use tosim_float::micro;
+    use tosim_micro as micro;
     let p = micro::exp(Format::Binary32);
     for op in sweep(Format::Binary32, pairs()) {
         let x = f32::from_bits(op[0] as u32);
@@ -333,7 +328,7 @@ fn plain_rust_exp_is_the_same_algorithm() {
 
 #[test]
 fn plain_rust_gelu_is_the_same_algorithm() {
-    use tosim_float::micro;
+    use tosim_micro as micro;
     let f = Format::Binary32;
     let p = micro::gelu(f);
     for op in sweep(f, pairs()) {
@@ -349,12 +344,12 @@ fn plain_rust_gelu_is_the_same_algorithm() {
 fn gelu_is_accurate() {
     // Against the tanh-approximation GELU in f64 (`gelu_tanh_f64`) on [−8, 8]:
     // every binary16 and bfloat16 input there, binary32 on the sweep. Bounds:
-    // the maxima measured by `cargo run --release -p tosim-float --example
+    // the maxima measured by `cargo run --release -p tosim-table --example
     // float_report -- gelu` (docs/float.md), rounded up — a regression guard.
     // In ulp only on [−3, 8]: below, σ(z) ≈ e^z with z ≈ −1.6x − 0.07x³, and
     // the rounding of z alone costs |z| times its relative error (tens of ulp
     // at x = −8); the absolute error bound covers the whole interval.
-    use tosim_float::micro;
+    use tosim_micro as micro;
     for (f, ulp_bound, abs_bound) in
         [(Format::Binary32, 12.5, 5.2e-7), (Format::Binary16, 9.0, 2.4e-3), (Format::Bfloat16, 9.0, 1.01e-2)]
     {
@@ -377,9 +372,9 @@ fn gelu_is_accurate() {
 
 #[test]
 fn exp_is_accurate() {
-    // Bounds measured by `cargo run --release -p tosim-float --example float_report`
+    // Bounds measured by `cargo run --release -p tosim-table --example float_report`
     // (docs/float.md) and rounded up: a regression guard, not a proof.
-    use tosim_float::micro;
+    use tosim_micro as micro;
     for (f, bound) in [(Format::Binary32, 1.5), (Format::Binary16, 1.0), (Format::Bfloat16, 20.0)] {
         let p = micro::exp(f);
         let mut worst = 0f64;
@@ -400,7 +395,7 @@ fn exp_is_accurate() {
 
 #[test]
 fn fixed_point_programs_are_exhaustively_consistent() {
-    use tosim_float::micro;
+    use tosim_micro as micro;
     let all: Vec<Vec<u128>> = (0..1u128 << 16).map(|x| vec![x]).collect();
     let mut runner = micro::GateRunner::new();
     for p in [micro::fixed_exp(), micro::fixed_sigmoid()] {
@@ -571,7 +566,7 @@ fn cli_evaluates_float_units() {
 
 #[test]
 fn cli_exports_simulates_and_tabulates_float_units() {
-    use tosim_float::cost::{self, FloatDist};
+    use tosim_table::{self as cost, FloatDist};
     let dir = support::scratch("float_cli_sim");
     let lib = tosim_netlist::library::Library::textbook().unwrap();
     // export: the format from --emit, from the -o extension, and the old --format spelling.

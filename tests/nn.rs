@@ -266,13 +266,13 @@ fn gate_agrees(fmt: IntFormat) {
     // 450·(32 + 10) bias additions; every neuron requantises (one multiply, one
     // rounding addition): the hidden ones to the next layer's scale, the output
     // ones to the softmax's input scale. The softmax of the 10 outputs per sample
-    // (tosim_float::fixed): a chain of 9 comparator-and-selectors for the
+    // (tosim_micro::fixed): a chain of 9 comparator-and-selectors for the
     // maximum, per value a subtraction, an exp, a rounding addition and a
     // division, and 9 additions for the sum; the exp's own operations (see
     // `exp_ops`) are counted as `exp`. Compare: 32 ReLUs, 32 + 10 upper clamps,
     // 10 lower clamps (the output layer has no ReLU), 9 maxima.
     let exp_ops = {
-        use tosim_float::fixed::{is_wiring, Role};
+        use tosim_micro::fixed::{is_wiring, Role};
         let p = g.qnet.layers[1].softmax.as_ref().unwrap();
         p.program.steps.iter().zip(&p.roles).filter(|(s, r)| **r == Role::Exp && !is_wiring(s.op)).count()
     };

@@ -58,7 +58,7 @@ fn assert_agrees(g: &FloatGateNet, xs: &[Vec<u32>], run: &FloatRun, what: &str) 
 
 /// Unit operations per sample of the `exp` micro-program (wiring excluded).
 fn exp_ops(f: Format) -> u64 {
-    tosim_float::micro::exp(f).op_counts().values().map(|&c| c as u64).sum()
+    tosim_micro::exp(f).op_counts().values().map(|&c| c as u64).sum()
 }
 
 /// The shipped digits model (64-32-10, ReLU, softmax) in every float format:

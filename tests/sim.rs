@@ -314,7 +314,7 @@ fn unit_delay_glitches_equal_icarus() {
     // (alignment and normalisation shifters whose selects arrive late); Icarus
     // sees the same transitions, so that figure is the model's, not a bug.
     let fadd =
-        tosim_float::generate(&tosim_float::FloatSpec::new(tosim_float::FloatKind::Add, tosim_float::Format::Binary16))
+        tosim_units::float::generate(&tosim_units::float::FloatSpec::new(tosim_units::float::FloatKind::Add, tosim_units::float::Format::Binary16))
             .unwrap();
     for n in [
         unit(Kind::Mul, Arch::Dadda, w),

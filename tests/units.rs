@@ -277,7 +277,7 @@ fn cli_lists_every_unit() {
     let all = v.as_array().unwrap();
     let arr: Vec<&serde_json::Value> = all.iter().filter(|u| u["float"] != true).collect();
     assert_eq!(arr.len(), registry().len());
-    assert_eq!(all.len() - arr.len(), tosim_float::FloatKind::ALL.len());
+    assert_eq!(all.len() - arr.len(), tosim_units::float::FloatKind::ALL.len());
     assert!(arr.iter().any(|u| u["kind"] == "mul" && u["arch"] == "dadda" && u["max_width"] == 64));
     let out = tosim(&["units"]);
     let text = String::from_utf8_lossy(&out.stdout);

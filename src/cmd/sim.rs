@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use tosim_cells::CellModel;
-use tosim_float::cost::FloatDist;
-use tosim_float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_sim::{
     run_analog, run_glitch, run_zero_delay, synthetic_models, Delay, Distribution, Generated, GlitchOptions,
     GlitchProgram, Histogram, Options, Program, Recorded, Report, StageNetlist, Stats, Stream,
 };
+use tosim_table::FloatDist;
+use tosim_units::float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_units::{Arch, Kind, UnitSpec};
 
 /// Where operands come from.
@@ -600,8 +600,8 @@ struct TableRow {
 /// Micro-programs `tosim table` knows.
 const PROGRAMS: &[&str] = &["exp", "sigmoid", "tanh", "silu", "gelu", "rsqrt", "softmax"];
 
-fn program(name: &str, f: FloatFormat, softmax_len: usize) -> Option<tosim_float::micro::MicroProgram> {
-    use tosim_float::micro;
+fn program(name: &str, f: FloatFormat, softmax_len: usize) -> Option<tosim_micro::MicroProgram> {
+    use tosim_micro as micro;
     Some(match name {
         "exp" => micro::exp(f),
         "sigmoid" => micro::sigmoid(f),
@@ -663,7 +663,7 @@ const FLOAT_DISTS: [FloatDist; 3] =
 /// A float unit row (default architectures).
 fn float_row(a: &TableArgs, k: FloatKind, f: FloatFormat, lib: Option<&Library>) -> Result<TableRow> {
     let sp = FloatSpec::new(k, f);
-    let n = tosim_float::generate(&sp)?;
+    let n = tosim_units::float::generate(&sp)?;
     let ports = n.inputs().len();
     let mut sw = [0f64; 3];
     for (i, d) in FLOAT_DISTS.iter().enumerate() {
@@ -677,9 +677,9 @@ fn float_row(a: &TableArgs, k: FloatKind, f: FloatFormat, lib: Option<&Library>)
         } else {
             d.operands(f, ports, a.count as usize, a.seed + i as u64)
         };
-        sw[i] = tosim_float::cost::switching_tos(&n, lib, &ops)? as f64 / a.count.max(1) as f64;
+        sw[i] = tosim_table::switching_tos(&n, lib, &ops)? as f64 / a.count.max(1) as f64;
     }
-    let t = tosim_float::cost::static_tos(&n, lib)?;
+    let t = tosim_table::static_tos(&n, lib)?;
     let arch = match float_role(k).0 {
         super::units::FloatRole::Multiplier => sp.multiplier,
         super::units::FloatRole::Root => sp.root,
@@ -702,17 +702,17 @@ fn float_row(a: &TableArgs, k: FloatKind, f: FloatFormat, lib: Option<&Library>)
 }
 
 /// A micro-program row: static TOs and switching TOs per evaluation
-/// (see `tosim_float::cost`); every input drawn independently from each stream.
+/// (see `tosim_table`); every input drawn independently from each stream.
 fn program_row(a: &TableArgs, name: &str, f: FloatFormat, lib: Option<&Library>) -> Result<TableRow> {
     let p = program(name, f, a.softmax_len).with_context(|| format!("unknown micro-program `{name}`"))?;
     let k = p.inputs.len();
     let evals = a.program_count.max(1) as usize;
     let mut sw = [0f64; 3];
-    let mut cost = tosim_float::cost::ProgramCost::default();
+    let mut cost = tosim_table::ProgramCost::default();
     for (i, d) in FLOAT_DISTS.iter().enumerate() {
         let vals = d.operands(f, 1, evals * k, a.seed + i as u64);
         let inputs: Vec<Vec<u128>> = vals.chunks(k).map(|c| c.iter().map(|v| v[0]).collect()).collect();
-        cost = tosim_float::cost::program_costs(&p, lib, &inputs)?;
+        cost = tosim_table::program_costs(&p, lib, &inputs)?;
         sw[i] = cost.switching_tos;
     }
     Ok(TableRow {

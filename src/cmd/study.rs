@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use tosim_float::cost::FloatDist;
-use tosim_float::{FloatKind, FloatSpec, Format};
+use tosim_table::FloatDist;
+use tosim_units::float::{FloatKind, FloatSpec, Format};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_plot::{BoxPlot, Histogram, Plot, Summary};
@@ -172,7 +172,7 @@ fn units(lib: &Library, only: Option<&str>) -> Result<Vec<Unit>> {
         if !keep(name) {
             continue;
         }
-        let n = tosim_float::generate(&FloatSpec::new(k, Format::Binary32))
+        let n = tosim_units::float::generate(&FloatSpec::new(k, Format::Binary32))
             .with_context(|| format!("generating {name}"))?;
         v.push(build(lib, name, &["wide"], Num::F32, cli, n)?);
     }

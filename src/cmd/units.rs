@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use tosim_float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
+use tosim_units::float::{FloatKind, FloatSpec, Format as FloatFormat};
 use tosim_units::{generate, info, port_widths, registry, Arch, Kind, Signedness, UnitSpec};
 
 /// Arguments of `tosim units`.
@@ -126,7 +126,7 @@ pub struct EvalArgs {
     pub hex: bool,
 }
 
-/// An integer unit of tosim-units or a floating-point unit of tosim-float.
+/// An integer unit of tosim-units or a floating-point unit of `tosim_units::float`.
 #[derive(Clone, Copy, Debug)]
 pub enum AnySpec {
     /// Integer unit.
@@ -140,7 +140,7 @@ impl AnySpec {
     pub fn generate(&self) -> Result<Netlist> {
         Ok(match self {
             AnySpec::Int(s) => generate(s)?,
-            AnySpec::Float(s) => tosim_float::generate(s)?,
+            AnySpec::Float(s) => tosim_units::float::generate(s)?,
         })
     }
 
@@ -308,7 +308,7 @@ pub struct FloatListing {
 
 /// Every float kind as `tosim units` lists it.
 pub fn float_list() -> Vec<FloatListing> {
-    tosim_float::registry()
+    tosim_units::float::registry()
         .into_iter()
         .map(|i| {
             let (role, archs) = float_role(i.kind);

@@ -1,5 +1,5 @@
 //! Floating-point networks (fp32, fp16, bf16): every neuron on its own
-//! processing element of gate-level IEEE-754 units (tosim-float), with a
+//! processing element of gate-level IEEE-754 units (`tosim_units::float`), with a
 //! plain-Rust reference of exactly the same arithmetic.
 //!
 //! **The arithmetic**, in the network's format F (binary32, binary16 or
@@ -23,12 +23,12 @@
 //!   for it would). Elsewhere it is always unfolded.
 //! - **ReLU** `max(acc, +0)` on the `fmax` unit (IEEE maxNum). **LeakyReLU** with
 //!   slope α: `m = acc ⊗ α`, then `max(acc, m)` for 0 ≤ α ≤ 1 (`min` for α > 1).
-//! - **Sigmoid** and **tanh**: the tosim-float micro-programs
-//!   ([`tosim_float::micro::sigmoid`], [`tosim_float::micro::tanh`]) on the value.
-//! - **Softmax** (the last operation of a layer): [`tosim_float::micro::softmax`]'s
+//! - **Sigmoid** and **tanh**: the tosim-micro programs
+//!   ([`tosim_micro::sigmoid`], [`tosim_micro::tanh`]) on the value.
+//! - **Softmax** (the last operation of a layer): [`tosim_micro::softmax`]'s
 //!   steps spread over the layer's processing elements: element `j` computes
 //!   `m_j = max(m_(j−1), y_j)` (`m_0 = y_0`), then `d_j = y_j ⊖ m`,
-//!   `e_j = exp(d_j)` ([`tosim_float::micro::exp`]), `s_j = s_(j−1) ⊕ e_j`
+//!   `e_j = exp(d_j)` ([`tosim_micro::exp`]), `s_j = s_(j−1) ⊕ e_j`
 //!   (`s_0 = e_0`) and `e_j ⊘ s`: the same operations in the same order as the
 //!   micro-program, so the same bits.
 //!
@@ -63,8 +63,8 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
-use tosim_float::micro::{self, MicroOp, MicroProgram, Src};
-use tosim_float::{FloatError, FloatKind, FloatSpec, Format};
+use tosim_micro::{self as micro, MicroOp, MicroProgram, Src};
+use tosim_units::float::{FloatError, FloatKind, FloatSpec, Format};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram, Options, Program, Stream};
@@ -260,7 +260,7 @@ fn float_err(unit: &str, e: FloatError) -> NnError {
 }
 
 /// One unit operation of kind `k` in format `f`, exactly as
-/// [`tosim_float::reference`] computes it (the two-operand arithmetic inline:
+/// [`tosim_units::float::reference`] computes it (the two-operand arithmetic inline:
 /// Rust `f32` for binary32, `f64` rounded once by [`Format::round`] for the
 /// 16-bit formats; NaN canonical), so that the MAC loop is fast.
 fn fop(f: Format, k: FloatKind, a: u128, b: u128) -> std::result::Result<u128, FloatError> {
@@ -288,7 +288,7 @@ fn fop(f: Format, k: FloatKind, a: u128, b: u128) -> std::result::Result<u128, F
         _ => {
             let spec = FloatSpec::new(k, f).with_int_width(16);
             let unary = matches!(k, FloatKind::Sqrt | FloatKind::IntToFloat | FloatKind::FloatToInt);
-            let r = if unary { tosim_float::reference(&spec, &[a]) } else { tosim_float::reference(&spec, &[a, b]) }?;
+            let r = if unary { tosim_units::float::reference(&spec, &[a]) } else { tosim_units::float::reference(&spec, &[a, b]) }?;
             Ok(r[0])
         }
     }
@@ -648,7 +648,7 @@ impl FloatUnit {
                     .with_multiplier(fu.multiply)
                     .with_root(fu.root);
                 let name = spec.design_name();
-                let n = tosim_float::generate(&spec).map_err(|e| float_err(&name, e))?;
+                let n = tosim_units::float::generate(&spec).map_err(|e| float_err(&name, e))?;
                 (name, n)
             }
             MicroOp::Select { width } => {
@@ -1223,7 +1223,7 @@ mod tests {
         v
     }
 
-    /// The inline MAC arithmetic is tosim-float's reference, bit for bit.
+    /// The inline MAC arithmetic is `tosim_units::float::reference`, bit for bit.
     #[test]
     fn fast_ops_are_the_reference() {
         for f in formats() {
@@ -1232,7 +1232,7 @@ mod tests {
                 let spec = FloatSpec::new(k, f);
                 for (i, &a) in v.iter().enumerate() {
                     for &b in v.iter().skip(i % 7).step_by(7) {
-                        let want = tosim_float::reference(&spec, &[a, b]).unwrap()[0];
+                        let want = tosim_units::float::reference(&spec, &[a, b]).unwrap()[0];
                         assert_eq!(fop(f, k, a, b).unwrap(), want, "{k} {f} {a:#x} {b:#x}");
                     }
                 }

@@ -45,8 +45,8 @@ use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram,
 use tosim_units::{generate, Kind, UnitSpec};
 
 use crate::error::{HardwareError, Result};
-use tosim_float::fixed::{self, FixedProgram, Role};
-use tosim_float::micro::{MicroOp, Src};
+use tosim_micro::fixed::{self, FixedProgram, Role};
+use tosim_micro::{MicroOp, Src};
 
 use crate::profile::{FormatUnits, Profile, ReluUnit};
 use crate::quant::{QBatchNorm, QLayer, QuantNet};
@@ -182,7 +182,7 @@ impl LayerUnits {
     }
 }
 
-/// A fixed-point micro-program ([`tosim_float::fixed`]) mapped onto units.
+/// A fixed-point micro-program ([`tosim_micro::fixed`]) mapped onto units.
 ///
 /// Every (unit design, primitive) pair of the program is one unit instance
 /// per processing element: the adder inside the exponential is not the adder

@@ -23,7 +23,7 @@
 //!   generates model sets for the study of the TO method (`tosim sweep`).
 //! - In fp32, fp16 and bf16, [`FloatNet::new`] maps the network onto IEEE-754
 //!   arithmetic ([`FloatNet::infer`] is its reference) and [`FloatGateNet`]
-//!   runs it on the gate-level float units of tosim-float, with sigmoid, tanh
+//!   runs it on the gate-level float units of `tosim_units::float`, with sigmoid, tanh
 //!   and softmax as micro-programs and batch normalisation unfolded or folded.
 //!
 //! ```
@@ -78,4 +78,4 @@ pub use profile::{FloatUnits, FormatUnits, Profile, ReluUnit, DEFAULT_PROFILE};
 pub use quant::{act_saturation, IntFormat, Leaky, QBatchNorm, QDense, QLayer, QOutput, QuantNet, Requant};
 pub use report::{LayerReport, NetReport, NeuronReport, RunContext, SampleStats, ShardInfo, Totals, UnitReport};
 pub use shard::{data_fingerprint, merge_reports, run_range, Shard, ShardError};
-pub use tosim_float::Format;
+pub use tosim_units::float::Format;

@@ -44,7 +44,7 @@
 //!   input scale instead, `s_a = min(max|z|, Z) / Q` over the calibration data
 //!   (z: the float pre-activation; Z = [`act_saturation`]: 8 and 16 for
 //!   sigmoid in int8 and int16, half that for tanh), clamped to `[−Q, Q]`;
-//!   then the fixed-point micro-program [`tosim_float::fixed`] (`FixedSpec {
+//!   then the fixed-point micro-program [`tosim_micro::fixed`] (`FixedSpec {
 //!   width: b, in_scale: s_a, out_frac: b − 2 }`) computes the function per
 //!   neuron: its output, with b − 2 fraction bits (scale `2^−(b−2)`), is the
 //!   next layer's b-bit input.
@@ -74,7 +74,7 @@
 //!   first).
 
 use crate::error::{NnError, Result};
-use tosim_float::fixed::{FixedFn, FixedProgram, FixedSpec};
+use tosim_micro::fixed::{FixedFn, FixedProgram, FixedSpec};
 
 use crate::model::{Activation, Dense, LayerKind, Network};
 

@@ -36,6 +36,7 @@
 mod adders;
 mod basic;
 mod divsqrt;
+pub mod float;
 pub mod logic;
 mod mul;
 

@@ -7,7 +7,7 @@
 //! read is a majority gate, …), so the structure a generator describes is the
 //! structure that ends up in the netlist, minus what cannot matter.
 //!
-//! Public so that other generators (tosim-float's `Circuit`, which adds
+//! Public so that other generators (`tosim_units::float::Circuit`, which adds
 //! truth-table folding and sub-netlist instantiation on top) share its gate
 //! store, structural sharing and dead-logic removal: [`Logic::cell`],
 //! [`Logic::inverted`], [`Logic::input`], [`Logic::output`], [`Logic::finish`],
@@ -39,7 +39,7 @@ struct Node {
 }
 
 /// AND (`and`) or OR of `xs` as a tree of 2- to 4-input gates: the tree
-/// [`Logic`] builds, shared with other builders (tosim-float's `Circuit`)
+/// [`Logic`] builds, shared with other builders (`tosim_units::float::Circuit`)
 /// over their own signal type.
 ///
 /// A constant that decides the result (`zero` for AND, `one` for OR) is

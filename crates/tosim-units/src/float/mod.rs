@@ -1,15 +1,14 @@
 //! IEEE-754 floating-point units as gate netlists, built from the integer
-//! units of tosim-units.
+//! units of this crate.
 //!
 //! A [`FloatSpec`] names a unit (kind, [`Format`], inner architectures) and
 //! [`generate`] builds it into a checked [`Netlist`] of abstract cells;
 //! [`registry`] lists the kinds with their ports, and [`reference()`] gives the
 //! result each unit must compute, from Rust's `f32` and the `half` crate's
 //! `f16`/`bf16`. Operands and results are IEEE bit patterns, LSB first.
-//! [`micro`] runs elementary functions (exp, sigmoid, tanh, SiLU, GELU,
-//! rsqrt, softmax) as programs of unit operations on the gate-level units;
-//! [`cost`] draws float operand streams and gives static and switching TOs
-//! of units and programs (what `tosim table` reports).
+//! They sit beside the integer generators because they are built from them;
+//! the micro-programs that use them (exp, sigmoid, GELU, …) are in
+//! `tosim-micro`, their cost tables in `tosim-table`.
 //!
 //! Semantics, for every format: round to nearest, ties to even; subnormal
 //! operands and results (no flush to zero); signed zeros; infinities; NaN
@@ -28,7 +27,7 @@
 //! | `ftoi` | `a[w]` | `y[n]` (signed): nearest even, saturating, NaN → 0 |
 //!
 //! ```
-//! use tosim_float::{generate, reference, FloatKind, FloatSpec, Format};
+//! use tosim_units::float::{generate, reference, FloatKind, FloatSpec, Format};
 //! let spec = FloatSpec::new(FloatKind::Mul, Format::Binary16);
 //! let n = generate(&spec).unwrap();
 //! // 1.5 × 2.5 = 3.75: 0x3e00 × 0x4100 = 0x4380 in binary16.
@@ -36,21 +35,16 @@
 //! assert_eq!(reference(&spec, &[0x3e00, 0x4100]).unwrap(), vec![0x4380]);
 //! ```
 
-mod batch;
 pub mod circuit;
-pub mod cost;
-pub mod fixed;
-pub mod micro;
 mod units;
 
 use std::fmt;
 
+use crate::{Arch, UnitError};
 use serde::Serialize;
 use thiserror::Error;
 use tosim_netlist::{Netlist, NetlistError};
-use tosim_units::{Arch, UnitError};
 
-pub use batch::Batch;
 pub use circuit::{Circuit, Wire};
 
 /// A binary floating-point format.
@@ -437,20 +431,6 @@ pub enum FloatError {
     /// The finished netlist failed its checks (a generator bug).
     #[error("generated netlist is invalid: {0}")]
     Netlist(#[from] NetlistError),
-    /// The simulator could not compile the netlist.
-    #[error("cannot compile for evaluation: {message}")]
-    Compile {
-        /// The simulator's message.
-        message: String,
-    },
-    /// A netlist could not be bound to a cell library.
-    #[error("design `{design}`: binding to the library: {message}")]
-    Bind {
-        /// Design name.
-        design: String,
-        /// The library's message.
-        message: String,
-    },
     /// Wrong number of operands for [`reference()`].
     #[error("`{kind}` takes {expected} operands, got {found}")]
     Operands {
@@ -600,7 +580,7 @@ pub fn reference(spec: &FloatSpec, inputs: &[u128]) -> Result<Vec<u128>, FloatEr
             vec![r]
         }
         FloatKind::IntToFloat => {
-            let v = tosim_units::sext(x[0], spec.int_width) as i64;
+            let v = crate::sext(x[0], spec.int_width) as i64;
             vec![if f == Format::Binary32 { (v as f32).to_bits() as u128 } else { f.round(round_int(v, f) as f64) }]
         }
         FloatKind::FloatToInt => {

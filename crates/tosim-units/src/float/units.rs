@@ -7,10 +7,10 @@
 //! bit into the subnormal range), round to nearest, ties to even, and pack,
 //! with overflow to infinity.
 
-use tosim_units::{Arch, Kind, UnitSpec};
+use crate::{Arch, Kind, UnitSpec};
 
-use crate::circuit::{Circuit, Wire, ZERO};
-use crate::{FloatError, Format};
+use super::circuit::{Circuit, Wire, ZERO};
+use super::{FloatError, Format};
 
 /// Inner architectures of a floating-point unit.
 #[derive(Clone, Copy, Debug)]

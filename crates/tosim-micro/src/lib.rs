@@ -9,7 +9,7 @@
 //!
 //! The same program runs two ways, which must agree bit for bit:
 //! [`MicroProgram::run_reference`] computes each step with the unit's
-//! [`crate::reference()`] (Rust's `f32`, `f64` rounded by `half`, Rust integer
+//! [`tosim_units::float::reference()`] (Rust's `f32`, `f64` rounded by `half`, Rust integer
 //! arithmetic), and [`GateRunner::run`] drives the gate-level netlists with the
 //! real intermediate values, for many inputs at once, and keeps every unit's
 //! operand stream (the input of a switching simulation).
@@ -38,7 +38,22 @@ use std::collections::HashMap;
 use serde::Serialize;
 use tosim_units::{mask, sext, Arch, Kind, UnitSpec};
 
-use crate::{generate, reference, Batch, FloatError, FloatKind, FloatSpec, Format};
+use thiserror::Error;
+use tosim_sim::{HwUnit, HwUnitError};
+use tosim_units::float::{generate, reference, Circuit, FloatError, FloatKind, FloatSpec, Format};
+
+pub mod fixed;
+
+/// Why a micro-program could not run on the gate-level units.
+#[derive(Debug, Error)]
+pub enum MicroError {
+    /// A unit could not be generated or its reference failed.
+    #[error(transparent)]
+    Float(#[from] FloatError),
+    /// A unit could not be bound or compiled.
+    #[error(transparent)]
+    Unit(#[from] HwUnitError),
+}
 
 /// Where an operand comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -52,7 +67,7 @@ pub enum Src {
 /// What a step does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum MicroOp {
-    /// A floating-point unit (operands and result as in [`crate::registry`]).
+    /// A floating-point unit (operands and result as in [`tosim_units::float::registry`]).
     Float(FloatKind),
     /// `a + b` mod 2^width on the tosim-units adder.
     IntAdd {
@@ -173,7 +188,7 @@ impl MicroOp {
     /// The netlist of a [`MicroOp::Select`] step (`c`, `a`, `b` in; `y` out).
     pub fn select_netlist(width: u32) -> Result<tosim_netlist::Netlist, FloatError> {
         let w = width as usize;
-        let mut c = crate::Circuit::new(&format!("select{width}"));
+        let mut c = Circuit::new(&format!("select{width}"));
         let cond = c.input("c", w);
         let a = c.input("a", w);
         let b = c.input("b", w);
@@ -291,7 +306,7 @@ pub struct UnitTrace {
 /// Runs micro-programs on the gate-level units (netlists generated once and cached).
 #[derive(Default)]
 pub struct GateRunner {
-    units: HashMap<String, Batch>,
+    units: HashMap<String, HwUnit>,
     /// Operand streams by unit design name, from every run so far.
     pub traces: std::collections::BTreeMap<String, UnitTrace>,
     /// Whether to record operand streams.
@@ -304,19 +319,18 @@ impl GateRunner {
         GateRunner::default()
     }
 
-    fn batch(&mut self, op: MicroOp, f: Format) -> Result<Option<(String, &Batch)>, FloatError> {
+    fn unit(&mut self, op: MicroOp, f: Format) -> Result<Option<(String, &HwUnit)>, MicroError> {
         let Some(name) = op.unit_name(f) else { return Ok(None) };
         if !self.units.contains_key(&name) {
             let Some(n) = op.netlist(f)? else { return Ok(None) };
-            self.units.insert(name.clone(), Batch::new(&n)?);
+            self.units.insert(name.clone(), HwUnit::abstract_cells(n)?);
         }
-        let b = self.units.get(&name).ok_or(FloatError::Internal { what: "batch cache" })?;
-        Ok(Some((name, b)))
+        Ok(self.units.get(&name).map(|u| (name, u)))
     }
 
     /// Runs `p` on every input vector in `inputs` (one `Vec` of input
     /// registers per run) through the gate-level units; returns the outputs.
-    pub fn run(&mut self, p: &MicroProgram, inputs: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, FloatError> {
+    pub fn run(&mut self, p: &MicroProgram, inputs: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, MicroError> {
         let n = inputs.len();
         let mut r: Vec<Vec<u128>> = vec![vec![0; n]; p.regs];
         for (k, &reg) in p.inputs.iter().enumerate() {
@@ -340,14 +354,15 @@ impl GateRunner {
                 args.iter().map(|a| s.op.wire(a[0]).unwrap_or(0)).collect()
             } else {
                 let ops: Vec<Vec<u128>> = args.iter().map(|a| s.op.unit_inputs(a)).collect();
-                let Some((name, b)) = self.batch(s.op, p.format)? else {
-                    return Err(FloatError::Internal { what: "micro-op without a unit" });
+                let Some((name, u)) = self.unit(s.op, p.format)? else {
+                    return Err(FloatError::Internal { what: "micro-op without a unit" }.into());
                 };
-                let res = b.eval(&ops);
+                let flat: Vec<u128> = ops.iter().flatten().copied().collect();
+                let res = u.eval(&flat);
                 if self.record {
                     self.traces.entry(name).or_default().operands.extend(ops);
                 }
-                res.iter().map(|o| s.op.unit_result(o)).collect()
+                (0..n).map(|i| s.op.unit_result(res.get(i).unwrap_or(&[]))).collect()
             };
             r[s.dst] = out;
         }

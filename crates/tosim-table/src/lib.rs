@@ -8,7 +8,7 @@
 //! steps: static TOs add the transistors of the unit each step uses (one
 //! unit instance per step, the published per-primitive TO method);
 //! switching TOs come from running the program on the gate-level units
-//! ([`crate::micro::GateRunner`] with the real intermediate values) and
+//! ([`tosim_micro::GateRunner`] with the real intermediate values) and
 //! simulating, for each unit, the operand stream it saw — each step's
 //! operands over all input vectors in input order, then the next step's — so
 //! consecutive operations on one unit are the same step on consecutive
@@ -19,13 +19,33 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tosim_cells::CellModel;
+use thiserror::Error;
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
-use tosim_sim::{run_zero_delay, splitmix64_at, synthetic_models, Options, Program, Recorded, Report};
+use tosim_sim::{splitmix64_at, HwUnit, HwUnitError, Options, Recorded};
 
-use crate::micro::{GateRunner, MicroProgram};
-use crate::{FloatError, Format};
+use tosim_micro::{GateRunner, MicroError, MicroProgram};
+use tosim_units::float::{FloatError, Format};
+
+/// Why a cost could not be computed.
+#[derive(Debug, Error)]
+pub enum CostError {
+    /// A unit could not be generated.
+    #[error(transparent)]
+    Float(#[from] FloatError),
+    /// A unit could not be bound or compiled.
+    #[error(transparent)]
+    Unit(#[from] HwUnitError),
+    /// A micro-program could not run on its units.
+    #[error(transparent)]
+    Micro(#[from] MicroError),
+    /// An internal invariant failed (a bug).
+    #[error("internal error: {what}")]
+    Internal {
+        /// What.
+        what: &'static str,
+    },
+}
 
 /// How generated floating-point operands are distributed.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -102,32 +122,34 @@ impl Draws {
     }
 }
 
-/// Cell models of `n` bound to `lib`, or synthetic loads without a library.
-pub fn models(n: &Netlist, lib: Option<&Library>) -> Result<Vec<CellModel>, FloatError> {
+/// `n` bound to `lib` (synthetic loads of its cell types without a library)
+/// and compiled.
+pub fn unit(n: Netlist, lib: Option<&Library>) -> Result<HwUnit, HwUnitError> {
     match lib {
-        None => Ok(synthetic_models(n)),
-        Some(l) => l.bind(n).map_err(|e| FloatError::Bind { design: n.name().to_string(), message: e.to_string() }),
+        None => HwUnit::abstract_cells(n),
+        Some(l) => HwUnit::bind(n, l),
     }
 }
 
 /// Transistors of `n` with the cells bound to `lib` (static TOs per operation).
-pub fn static_tos(n: &Netlist, lib: Option<&Library>) -> Result<u64, FloatError> {
-    let m = models(n, lib)?;
-    Ok(n.cells().map(|c| m[n.cell_type_id(c).index()].transistors() as u64).sum())
+pub fn static_tos(n: &Netlist, lib: Option<&Library>) -> Result<u64, CostError> {
+    Ok(unit(n.clone(), lib)?.transistors())
 }
 
 /// Total zero-delay switching TOs of `n` over `ops` (one `Vec` of input bus
 /// values per operation, in order), with cells bound to `lib`. The first
 /// operation switches from the all-zero state, as in tosim-sim.
-pub fn switching_tos(n: &Netlist, lib: Option<&Library>, ops: &[Vec<u128>]) -> Result<u64, FloatError> {
-    let m = models(n, lib)?;
-    let p = Program::compile(n, &m).map_err(|e| FloatError::Compile { message: e.to_string() })?;
-    let k = n.inputs().len();
+pub fn switching_tos(n: &Netlist, lib: Option<&Library>, ops: &[Vec<u128>]) -> Result<u64, CostError> {
+    Ok(unit_switching_tos(&unit(n.clone(), lib)?, ops))
+}
+
+/// Total zero-delay switching TOs of unit `u` over `ops` (as [`switching_tos`]).
+pub fn unit_switching_tos(u: &HwUnit, ops: &[Vec<u128>]) -> u64 {
+    let k = u.operands();
     let values: Vec<u128> = ops.iter().flat_map(|o| (0..k).map(|i| o.get(i).copied().unwrap_or(0))).collect();
     let stream = Recorded::new(k, values);
-    let opts = Options { per_op_stats: false, ..Options::default() };
-    let act = run_zero_delay(&p, &stream, &opts);
-    Ok(Report::new(&p, &act, false).switching_tos)
+    let act = u.count(&stream, &Options { per_op_stats: false, ..Options::default() });
+    u.report(&act, false).switching_tos
 }
 
 /// Costs of one micro-program evaluation (see the module documentation).
@@ -145,20 +167,20 @@ pub struct ProgramCost {
 
 /// Static TOs of `p` and, on `inputs` (one `Vec` of input registers per
 /// evaluation), its switching TOs per evaluation.
-pub fn program_costs(p: &MicroProgram, lib: Option<&Library>, inputs: &[Vec<u128>]) -> Result<ProgramCost, FloatError> {
+pub fn program_costs(p: &MicroProgram, lib: Option<&Library>, inputs: &[Vec<u128>]) -> Result<ProgramCost, CostError> {
     let mut c = ProgramCost { unit_ops: p.op_counts(), ..Default::default() };
-    let mut nets: BTreeMap<String, Netlist> = BTreeMap::new();
+    let mut nets: BTreeMap<String, HwUnit> = BTreeMap::new();
     for s in &p.steps {
         let Some(name) = s.op.unit_name(p.format) else { continue };
         if let std::collections::btree_map::Entry::Vacant(e) = nets.entry(name) {
             if let Some(n) = s.op.netlist(p.format)? {
-                e.insert(n);
+                e.insert(unit(n, lib)?);
             }
         }
     }
     for (name, &count) in &c.unit_ops {
-        let n = nets.get(name).ok_or(FloatError::Internal { what: "unit of a counted step" })?;
-        c.static_tos += static_tos(n, lib)? * count as u64;
+        let u = nets.get(name).ok_or(CostError::Internal { what: "unit of a counted step" })?;
+        c.static_tos += u.transistors() * count as u64;
     }
     if inputs.is_empty() {
         return Ok(c);
@@ -168,8 +190,8 @@ pub fn program_costs(p: &MicroProgram, lib: Option<&Library>, inputs: &[Vec<u128
     runner.run(p, inputs)?;
     let evals = inputs.len() as f64;
     for (name, trace) in &runner.traces {
-        let n = nets.get(name).ok_or(FloatError::Internal { what: "unit of a traced step" })?;
-        let s = switching_tos(n, lib, &trace.operands)? as f64 / evals;
+        let u = nets.get(name).ok_or(CostError::Internal { what: "unit of a traced step" })?;
+        let s = unit_switching_tos(u, &trace.operands) as f64 / evals;
         c.switching_by_unit.insert(name.clone(), s);
         c.switching_tos += s;
     }

@@ -6,18 +6,18 @@
 //! that computes it), identical gates are shared, and logic no output reads is
 //! removed when the netlist is built. [`Circuit::instantiate`] copies a finished
 //! [`Netlist`] (any netlist of abstract gates, e.g. one from
-//! [`tosim_units::generate`]) into the circuit on existing wires, through the
+//! [`crate::generate`]) into the circuit on existing wires, through the
 //! same folding, so a generator's unit can be used as a building block inside
 //! a larger design.
 
 use std::collections::HashMap;
 
+use crate::logic::{gate_tree, Logic};
+use crate::{Arch, Kind, UnitSpec};
 use tosim_cells::TruthTable;
 use tosim_netlist::{Gate, Netlist};
-use tosim_units::logic::{gate_tree, Logic};
-use tosim_units::{Arch, Kind, UnitSpec};
 
-use crate::FloatError;
+use super::FloatError;
 
 /// A wire of a [`Circuit`]: a constant, a primary input or a gate output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -338,12 +338,12 @@ impl Circuit {
         Ok(n.outputs().iter().map(|b| b.nets.iter().map(|x| map[x.index()]).collect()).collect())
     }
 
-    /// Generates the integer unit `spec` with [`tosim_units::generate`]
+    /// Generates the integer unit `spec` with [`crate::generate`]
     /// (cached per spec) and instantiates it on `inputs`.
     pub fn unit(&mut self, spec: UnitSpec, inputs: &[&[Wire]]) -> Result<Vec<Vec<Wire>>, FloatError> {
         let n = match self.units.remove(&spec) {
             Some(n) => n,
-            None => tosim_units::generate(&spec)?,
+            None => crate::generate(&spec)?,
         };
         let r = self.instantiate(&n, inputs);
         self.units.insert(spec, n);

@@ -2,13 +2,13 @@
 //! counts), micro-program operation counts and static TOs, and micro-program
 //! accuracy against f64 over dense sweeps. (Switching TOs: `tosim table`.)
 //!
-//! `cargo run --release -p tosim-float --example float_report` (everything), or
+//! `cargo run --release -p tosim-table --example float_report` (everything), or
 //! `… --example float_report -- gelu` (only the GELU accuracy section).
 
-use tosim_float::micro::{self, MicroProgram};
-use tosim_float::{generate, FloatKind, FloatSpec, Format};
+use tosim_micro::{self as micro, MicroProgram};
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
+use tosim_units::float::{generate, FloatKind, FloatSpec, Format};
 use tosim_units::Arch;
 
 /// A program, its true function and the input domain of a sweep.

@@ -11,7 +11,7 @@
 //! the *internal* width P = 2W (the divider and square root of
 //! [`FixedFn::Rsqrt`] on 2P). Notation: a `Qm.n` format has `m + n` bits, the
 //! sign included in `m` (Q4.12 and Q8.8 are 16-bit formats;
-//! [`crate::micro::fixed_sigmoid`]'s "Q4.11" input is Q5.11 here).
+//! [`crate::fixed_sigmoid`]'s "Q4.11" input is Q5.11 here).
 //!
 //! [`FixedProgram::build`] records the program as a [`MicroProgram`], which
 //! [`GateRunner`] runs on the gate-level units and
@@ -51,8 +51,8 @@
 //! on the 2P-bit divider, saturated to `2^(W−1) − 1`.
 //!
 //! ```
-//! use tosim_float::fixed::{FixedFn, FixedProgram, FixedSpec};
-//! use tosim_float::micro::GateRunner;
+//! use tosim_micro::fixed::{FixedFn, FixedProgram, FixedSpec};
+//! use tosim_micro::GateRunner;
 //! // int8 sigmoid, Q4.4 in (x/16), Q2.6 out (y/64).
 //! let p = FixedProgram::build(FixedFn::Sigmoid, FixedSpec::q(8, 4, 6).unwrap()).unwrap();
 //! // σ(1) = 0.7311 → round(0.7311·64) = 47; σ(−1) = 1 − σ(1) → 64 − 47 = 17.
@@ -68,8 +68,8 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::micro::{GateRunner, MicroOp, MicroProgram, Src, Step};
-use crate::{FloatError, Format};
+use crate::{GateRunner, MicroError, MicroOp, MicroProgram, Src, Step};
+use tosim_units::float::{FloatError, Format};
 use tosim_units::{mask, sext};
 
 /// Why a fixed-point program cannot be built or run.
@@ -86,6 +86,9 @@ pub enum FixedError {
     /// A unit failed (generation or evaluation).
     #[error(transparent)]
     Float(#[from] FloatError),
+    /// A unit could not be built for the gate-level run.
+    #[error(transparent)]
+    Micro(#[from] MicroError),
 }
 
 /// The function a fixed-point program computes.
