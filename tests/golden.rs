@@ -51,7 +51,13 @@ fn run(g: &Golden, dir: &Path) -> Vec<(String, String)> {
         })
         .collect();
     let out = Command::new(env!("CARGO_BIN_EXE_tosim")).args(&args).current_dir(repo()).output().unwrap();
-    assert!(out.status.success(), "{}: tosim {} failed: {}", g.name, args.join(" "), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}: tosim {} failed: {}",
+        g.name,
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut got = vec![(format!("{}.out", g.name), without_times(&String::from_utf8(out.stdout).unwrap()))];
     for (name, path) in files {
         got.push((name, std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))));
