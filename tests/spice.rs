@@ -177,7 +177,7 @@ fn spice_energy_tracks_switching_tos() {
         "--json",
         "-",
     ]));
-    // The command fails unless every period settles and every output equals the scalar evaluator's.
+    // The command fails unless every period settles and every output equals the unit's values (HwUnit::eval).
     let j: Value = serde_json::from_str(&out).unwrap();
     let circuits = j["circuits"].as_array().unwrap();
     assert_eq!(circuits.len(), 3);
