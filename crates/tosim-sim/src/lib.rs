@@ -60,8 +60,8 @@ pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, St
 pub use ops::{Insn, OpKind};
 pub use report::{add_opt, NetReport, Report, Stats, TypeReport};
 pub use stream::{
-    open_file, splitmix64, splitmix64_at, Distribution, FileStream, Generated, Recorded, Stream, StreamError,
-    IN_MEMORY_BYTES,
+    open_file, splitmix64, splitmix64_at, standard_normal, Distribution, FileStream, Generated, Recorded, Stream,
+    StreamError, IN_MEMORY_BYTES,
 };
 pub use synthetic::synthetic_models;
 pub use transpose::transpose64;
