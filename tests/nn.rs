@@ -241,24 +241,19 @@ fn gate_agrees(fmt: IntFormat) {
     let (net, data) = digits();
     let q = QuantNet::new(&net, fmt, &data.x).unwrap();
     let x: Vec<Vec<i64>> = (0..data.samples).map(|i| q.quantise_input(data.sample(i))).collect();
-    let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
-    let runs = g.run(&x, &|_, _, _| {});
+    let g = GateNet::int(q.clone(), Profile::default_profile().unwrap(), tosim_nn::Mode::Zero).unwrap();
+    let run = g.run(&x, &|_, _, _| {}).unwrap();
+    let runs = &run.layers;
     for (s, xs) in x.iter().enumerate() {
         let want = q.infer(xs);
-        for (l, run) in runs.iter().enumerate() {
-            assert_eq!(run.sample_outputs(s), want.layers[l], "{} sample {s} layer {l}", fmt.name());
+        for (l, lr) in runs.iter().enumerate() {
+            assert_eq!(lr.sample_outputs(s), want.layers[l], "{} sample {s} layer {l}", fmt.name());
         }
     }
     // The report says so, and its accuracy is the reference's.
-    let ctx = RunContext {
-        model: "digits".into(),
-        net: &net,
-        x: &data.x,
-        xq: &x,
-        labels: data.labels.as_deref(),
-        per_neuron: false,
-    };
-    let r = NetReport::build(&ctx, &g, &runs);
+    let ctx =
+        RunContext { model: "digits".into(), net: &net, x: &data.x, labels: data.labels.as_deref(), per_neuron: false };
+    let r = g.report(&ctx, &run, None).unwrap();
     assert!(r.agreement && r.disagreeing_samples == 0);
     assert_eq!(r.accuracy, r.reference_accuracy);
     // Every MAC is one multiplier and one accumulator operation; every neuron adds
@@ -273,7 +268,7 @@ fn gate_agrees(fmt: IntFormat) {
     // 10 lower clamps (the output layer has no ReLU), 9 maxima.
     let exp_ops = {
         use tosim_micro::fixed::{is_wiring, Role};
-        let p = g.qnet.layers[1].softmax.as_ref().unwrap();
+        let p = g.quant().unwrap().layers[1].softmax.as_ref().unwrap();
         p.program.steps.iter().zip(&p.roles).filter(|(s, r)| **r == Role::Exp && !is_wiring(s.op)).count()
     };
     // Non-wiring exp steps per value: clamp, multiply by log2 e, add ½, subtract
@@ -311,19 +306,18 @@ fn counts_do_not_depend_on_thread_count() {
     let (net, data) = digits();
     let q = QuantNet::new(&net, IntFormat::Int8, &data.x).unwrap();
     let x: Vec<Vec<i64>> = (0..24).map(|i| q.quantise_input(data.sample(i))).collect();
-    let g = GateNet::new(q, Profile::default_profile().unwrap()).unwrap();
+    let g = GateNet::int(q, Profile::default_profile().unwrap(), tosim_nn::Mode::Zero).unwrap();
     let ctx = RunContext {
         model: "digits".into(),
         net: &net,
         x: &data.x[..24 * 64],
-        xq: &x,
         labels: data.labels.as_deref().map(|l| &l[..24]),
         per_neuron: true,
     };
     let report = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let runs = pool.install(|| g.run(&x, &|_, _, _| {}));
-        NetReport::build(&ctx, &g, &runs)
+        let run = pool.install(|| g.run(&x, &|_, _, _| {})).unwrap();
+        g.report(&ctx, &run, None).unwrap()
     };
     let (one, two) = (report(1), report(2));
     assert_eq!(one, two);
@@ -537,13 +531,14 @@ fn random_net_agrees_and_tracks_float(act: (&str, Vec<Attr>)) {
         let xq: Vec<Vec<i64>> = x.chunks(6).map(|s| q.quantise_input(s)).collect();
         let text = tosim_nn::DEFAULT_PROFILE.replace("relu = \"max\"", &format!("relu = \"{relu}\""));
         let profile = Profile::parse(&text, Path::new("p.toml"), None).unwrap();
-        let g = GateNet::new(q.clone(), profile).unwrap();
-        let runs = g.run(&xq, &|_, _, _| {});
+        let g = GateNet::int(q.clone(), profile, tosim_nn::Mode::Zero).unwrap();
+        let run = g.run(&xq, &|_, _, _| {}).unwrap();
+        let runs = &run.layers;
         for (s, xs) in xq.iter().enumerate() {
             let want = q.infer(xs);
-            for (l, run) in runs.iter().enumerate() {
+            for (l, lr) in runs.iter().enumerate() {
                 assert_eq!(
-                    run.sample_outputs(s),
+                    lr.sample_outputs(s),
                     want.layers[l],
                     "{} {} {relu} sample {s} layer {l}",
                     fmt.name(),
@@ -577,12 +572,11 @@ fn glitch_mode_counts_hazards_too() {
     let (net, data) = digits();
     let q = QuantNet::new(&net, IntFormat::Int8, &data.x).unwrap();
     let x: Vec<Vec<i64>> = (0..4).map(|i| q.quantise_input(data.sample(i))).collect();
-    let ctx =
-        RunContext { model: "digits".into(), net: &net, x: &data.x[..4 * 64], xq: &x, labels: None, per_neuron: false };
-    let zero = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
-    let glitch = GateNet::with_mode(q, Profile::default_profile().unwrap(), tosim_nn::Mode::Glitch).unwrap();
-    let rz = NetReport::build(&ctx, &zero, &zero.run(&x, &|_, _, _| {}));
-    let rg = NetReport::build(&ctx, &glitch, &glitch.run(&x, &|_, _, _| {}));
+    let ctx = RunContext { model: "digits".into(), net: &net, x: &data.x[..4 * 64], labels: None, per_neuron: false };
+    let zero = GateNet::int(q.clone(), Profile::default_profile().unwrap(), tosim_nn::Mode::Zero).unwrap();
+    let glitch = GateNet::int(q, Profile::default_profile().unwrap(), tosim_nn::Mode::Glitch).unwrap();
+    let rz = zero.report(&ctx, &zero.run(&x, &|_, _, _| {}).unwrap(), None).unwrap();
+    let rg = glitch.report(&ctx, &glitch.run(&x, &|_, _, _| {}).unwrap(), None).unwrap();
     assert!(rz.total.glitch_tos.is_none());
     assert!(rg.agreement);
     assert_eq!(rz.total.switching_tos, rg.total.switching_tos);
@@ -613,16 +607,17 @@ pub(crate) fn profiles() -> Vec<Profile> {
 fn agree(net: &tosim_nn::Network, q: &QuantNet, x: &[f32], profile: Profile, what: &str) -> NetReport {
     let w = net.input_width();
     let xq: Vec<Vec<i64>> = x.chunks(w).map(|s| q.quantise_input(s)).collect();
-    let g = GateNet::new(q.clone(), profile).unwrap();
-    let runs = g.run(&xq, &|_, _, _| {});
+    let g = GateNet::int(q.clone(), profile, tosim_nn::Mode::Zero).unwrap();
+    let run = g.run(&xq, &|_, _, _| {}).unwrap();
+    let runs = &run.layers;
     for (s, xs) in xq.iter().enumerate() {
         let want = q.infer(xs);
-        for (l, run) in runs.iter().enumerate() {
-            assert_eq!(run.sample_outputs(s), want.layers[l], "{what} sample {s} layer {l}");
+        for (l, lr) in runs.iter().enumerate() {
+            assert_eq!(lr.sample_outputs(s), want.layers[l], "{what} sample {s} layer {l}");
         }
     }
-    let ctx = RunContext { model: what.into(), net, x, xq: &xq, labels: None, per_neuron: false };
-    let r = NetReport::build(&ctx, &g, &runs);
+    let ctx = RunContext { model: what.into(), net, x, labels: None, per_neuron: false };
+    let r = g.report(&ctx, &run, None).unwrap();
     assert!(r.agreement, "{what}");
     r
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use tosim_nn::testing::{Attr, OnnxBuilder};
 use tosim_nn::{
-    load_onnx, parse_onnx, BatchNormMode, DataSet, FloatGateNet, FloatNet, FloatRun, Format, NetReport, NnError,
-    Primitive, Profile, RunContext,
+    load_onnx, parse_onnx, BatchNormMode, DataSet, FloatNet, Format, GateNet, NetReport, NetRun, NnError, Primitive,
+    Profile, RunContext,
 };
 
 use crate::support;
@@ -33,11 +33,11 @@ fn run_and_check(
 ) -> NetReport {
     let fnet = FloatNet::new(net, f, bn).unwrap();
     let width = net.input_width();
-    let xs: Vec<Vec<u32>> = x.chunks(width).map(|s| fnet.encode_input(s)).collect();
-    let g = FloatGateNet::new(fnet, Profile::default_profile().unwrap()).unwrap();
+    let g = GateNet::float(fnet, Profile::default_profile().unwrap(), tosim_nn::Mode::Zero).unwrap();
+    let xs: Vec<Vec<i64>> = x.chunks(width).map(|s| g.encode(s)).collect();
     let run = g.run(&xs, &|_, _, _| {}).unwrap();
     assert_agrees(&g, &xs, &run, &f.to_string());
-    let ctx = RunContext { model: "m".into(), net, x, xq: &[], labels, per_neuron: true };
+    let ctx = RunContext { model: "m".into(), net, x, labels, per_neuron: true };
     let r = g.report(&ctx, &run, None).unwrap();
     assert!(r.agreement && r.disagreeing_samples == 0, "{f}");
     r
@@ -45,13 +45,12 @@ fn run_and_check(
 
 /// Checks a run of `xs` on `g` against the reference: no unit operation
 /// disagrees, and every layer's outputs for every sample are the reference's.
-fn assert_agrees(g: &FloatGateNet, xs: &[Vec<u32>], run: &FloatRun, what: &str) {
+fn assert_agrees(g: &GateNet, xs: &[Vec<i64>], run: &NetRun, what: &str) {
     assert!(run.op_disagreements.iter().all(|&d| d == 0), "{what}: unit outputs differ from the reference");
     for (s, xi) in xs.iter().enumerate() {
-        let want = g.net.infer(xi).unwrap();
+        let want = g.infer(xi).unwrap();
         for (l, lr) in run.layers.iter().enumerate() {
-            let got: Vec<u32> = lr.sample_outputs(s).iter().map(|&v| v as u32).collect();
-            assert_eq!(got, want.layers[l], "{what} sample {s} layer {l}");
+            assert_eq!(lr.sample_outputs(s), want[l], "{what} sample {s} layer {l}");
         }
     }
 }
@@ -104,9 +103,9 @@ fn float_counts_do_not_depend_on_thread_count() {
     let (net, data) = digits();
     let x = &data.x[..5 * 64];
     let fnet = FloatNet::new(&net, Format::Binary16, BatchNormMode::Unfold).unwrap();
-    let xs: Vec<Vec<u32>> = x.chunks(64).map(|s| fnet.encode_input(s)).collect();
-    let g = FloatGateNet::new(fnet, Profile::default_profile().unwrap()).unwrap();
-    let ctx = RunContext { model: "m".into(), net: &net, x, xq: &[], labels: None, per_neuron: true };
+    let g = GateNet::float(fnet, Profile::default_profile().unwrap(), tosim_nn::Mode::Zero).unwrap();
+    let xs: Vec<Vec<i64>> = x.chunks(64).map(|s| g.encode(s)).collect();
+    let ctx = RunContext { model: "m".into(), net: &net, x, labels: None, per_neuron: true };
     let report = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let run = pool.install(|| g.run(&xs, &|_, _, _| {})).unwrap();
@@ -237,8 +236,8 @@ fn float_profile_table_selects_architectures() {
     assert_eq!(profile.float.multiply, tosim_units::Arch::Booth);
     let (net, data) = digits();
     let fnet = FloatNet::new(&net, Format::Bfloat16, BatchNormMode::Unfold).unwrap();
-    let xs: Vec<Vec<u32>> = (0..2).map(|i| fnet.encode_input(data.sample(i))).collect();
-    let g = FloatGateNet::new(fnet, profile).unwrap();
+    let g = GateNet::float(fnet, profile, tosim_nn::Mode::Zero).unwrap();
+    let xs: Vec<Vec<i64>> = (0..2).map(|i| g.encode(data.sample(i))).collect();
     assert_eq!(g.units[0].name, "fmul_bfloat16_booth_brent_kung");
     let run = g.run(&xs, &|_, _, _| {}).unwrap();
     assert!(run.op_disagreements.iter().all(|&d| d == 0));
@@ -286,10 +285,10 @@ fn float_glitch_mode_counts_every_transition() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let fnet = FloatNet::new(&net, f, BatchNormMode::Unfold).unwrap();
-            let xs: Vec<Vec<u32>> = x.chunks(net.input_width()).map(|s| fnet.encode_input(s)).collect();
-            let g = FloatGateNet::with_mode(fnet, Profile::default_profile().unwrap(), tosim_nn::Mode::Glitch).unwrap();
+            let g = GateNet::float(fnet, Profile::default_profile().unwrap(), tosim_nn::Mode::Glitch).unwrap();
+            let xs: Vec<Vec<i64>> = x.chunks(net.input_width()).map(|s| g.encode(s)).collect();
             let run = g.run(&xs, &|_, _, _| {}).unwrap();
-            let ctx = RunContext { model: "m".into(), net: &net, x, xq: &[], labels: None, per_neuron: true };
+            let ctx = RunContext { model: "m".into(), net: &net, x, labels: None, per_neuron: true };
             g.report(&ctx, &run, None).unwrap()
         })
     };
@@ -324,8 +323,8 @@ fn digits_agree_for_every_float_format_and_profile() {
     for profile in crate::nn::profiles() {
         for f in FORMATS {
             let fnet = FloatNet::new(&net, f, BatchNormMode::Unfold).unwrap();
-            let xs: Vec<Vec<u32>> = x.chunks(net.input_width()).map(|s| fnet.encode_input(s)).collect();
-            let g = FloatGateNet::new(fnet, profile.clone()).unwrap();
+            let g = GateNet::float(fnet, profile.clone(), tosim_nn::Mode::Zero).unwrap();
+            let xs: Vec<Vec<i64>> = x.chunks(net.input_width()).map(|s| g.encode(s)).collect();
             let run = g.run(&xs, &|_, _, _| {}).unwrap();
             assert_agrees(&g, &xs, &run, &format!("{f} {}", profile.name));
             let fmul = &g.units.iter().find(|u| u.name.starts_with("fmul")).unwrap().name;

@@ -7,4 +7,5 @@ pub mod plot;
 pub mod sim;
 pub mod spice;
 pub mod study;
+pub mod sweep;
 pub mod units;

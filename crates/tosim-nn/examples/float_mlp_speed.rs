@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use tosim_nn::testing::{Attr, OnnxBuilder};
-use tosim_nn::{parse_float_format, parse_onnx, BatchNormMode, FloatGateNet, FloatNet, Profile};
+use tosim_nn::{parse_float_format, parse_onnx, BatchNormMode, FloatNet, GateNet, Mode, Profile};
 
 fn uniform(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
     (0..n as u64)
@@ -47,8 +47,8 @@ fn main() {
     let x = uniform(5, images * k, 0.0, 1.0);
     let t = Instant::now();
     let fnet = FloatNet::new(&net, format, BatchNormMode::Unfold).expect("float net");
-    let xs: Vec<Vec<u32>> = x.chunks(k).map(|s| fnet.encode_input(s)).collect();
-    let g = FloatGateNet::new(fnet, Profile::default_profile().expect("profile")).expect("units");
+    let g = GateNet::float(fnet, Profile::default_profile().expect("profile"), Mode::Zero).expect("units");
+    let xs: Vec<Vec<i64>> = x.chunks(k).map(|s| g.encode(s)).collect();
     let build = t.elapsed();
     let t = Instant::now();
     let run = g.run(&xs, &|_, _, _| {}).expect("run");
@@ -66,15 +66,14 @@ fn main() {
     let t2 = Instant::now();
     let mut check = 0;
     for (s, xi) in xs.iter().enumerate() {
-        let want = g.net.infer(xi).expect("reference");
-        let got: Vec<u32> = run.layers[1].sample_outputs(s).iter().map(|&v| v as u32).collect();
-        check += usize::from(got == want.layers[1]);
+        let want = g.infer(xi).expect("reference");
+        check += usize::from(run.layers[1].sample_outputs(s) == want[1]);
     }
     let ref_secs = t2.elapsed().as_secs_f64();
     // Gate evaluations of the MACs alone: every multiply-accumulate evaluates
     // every instruction of the fmul and the fadd once.
     let macs = (images * (k * h + h * o)) as u64;
-    evals += macs * (g.units[0].program.instructions() + g.units[1].program.instructions()) as u64;
+    evals += macs * (g.units[0].hw.program().instructions() + g.units[1].hw.program().instructions()) as u64;
     println!(
         "{} {}-{}-{} x {images} images: units built in {:.2} s; run {:.3} s = {:.1} ms/image; {} unit ops \
          ({:.3e} ops/s, MACs alone {:.2e} gate-evals/s); disagreeing ops {}; outputs equal to the reference on {check}/{images} \

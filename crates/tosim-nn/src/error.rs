@@ -103,7 +103,7 @@ pub enum NnError {
     },
     /// A gate-level unit could not be built.
     #[error(transparent)]
-    Hardware(#[from] HardwareError),
+    Hardware(Box<HardwareError>),
     /// A hardware profile is malformed or names an unknown architecture.
     #[error("{path}: bad hardware profile: {what}")]
     BadProfile {
@@ -114,15 +114,66 @@ pub enum NnError {
     },
 }
 
+impl From<HardwareError> for NnError {
+    fn from(e: HardwareError) -> Self {
+        NnError::Hardware(Box::new(e))
+    }
+}
+
 /// A gate-level unit could not be generated, bound to cells or compiled.
 #[derive(Debug, thiserror::Error)]
-#[error("unit {unit}: {what}")]
-pub struct HardwareError {
-    /// The unit's design name (e.g. `mul_dadda_s8_kogge_stone`).
-    pub unit: String,
-    /// What went wrong (the generator's, binder's or compiler's message).
-    pub what: String,
+pub enum HardwareError {
+    /// An integer unit could not be generated (or its reference evaluated).
+    #[error("unit {unit}: generating it")]
+    Generate {
+        /// The unit's design name (e.g. `mul_dadda_s8_kogge_stone`).
+        unit: String,
+        /// The generator's error.
+        #[source]
+        source: tosim_units::UnitError,
+    },
+    /// A float unit or selector could not be generated (or its reference evaluated).
+    #[error("unit {unit}")]
+    GenerateFloat {
+        /// The unit's design name.
+        unit: String,
+        /// The generator's error.
+        #[source]
+        source: tosim_units::float::FloatError,
+    },
+    /// The profile's cell library could not be loaded.
+    #[error("library {name}")]
+    Library {
+        /// The binding's name or file.
+        name: String,
+        /// The library's error.
+        #[source]
+        source: tosim_netlist::library::BindError,
+    },
+    /// A unit could not be bound to the library or compiled.
+    #[error(transparent)]
+    Unit(#[from] tosim_sim::HwUnitError),
+    /// Anything else about a unit (an internal inconsistency).
+    #[error("unit {unit}: {what}")]
+    Other {
+        /// The unit.
+        unit: String,
+        /// What went wrong.
+        what: String,
+    },
 }
 
 /// Result with [`NnError`].
 pub type Result<T, E = NnError> = std::result::Result<T, E>;
+
+/// An error and its causes, joined by `: ` (as `anyhow` prints them with `{:#}`).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -60,21 +60,18 @@
 //! polynomial, conversions and integer exponent adders).
 
 use std::ops::Range;
-use std::sync::Mutex;
 
-use rayon::prelude::*;
 use tosim_micro::{self as micro, MicroOp, MicroProgram, Src};
-use tosim_units::float::{FloatError, FloatKind, FloatSpec, Format};
-use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
-use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram, Options, Program, Stream};
-
-use crate::error::{HardwareError, NnError, Result};
-use crate::gate::{Counts, LayerRun, Mode, NeuronRun, Primitive};
-use crate::model::{Activation, Dense, LayerKind, Network};
-use crate::profile::{FloatUnits, Profile};
-use crate::report::{LayerShape, NetReport, RunContext, Tally, UnitReport};
+use tosim_units::float::{FloatError, FloatKind, FloatSpec, Format};
 use tosim_units::{mask, sext};
+
+use crate::engine::{Arith, NoSink, Sink};
+use crate::error::{HardwareError, NnError, Result};
+use crate::gate::Primitive;
+use crate::model::{Activation, Dense, LayerKind, Network};
+use crate::profile::FloatUnits;
+use crate::report::LayerShape;
 
 /// The float format called `fp32`, `fp16` or `bf16` (also `binary32`,
 /// `binary16`, `bfloat16`).
@@ -212,38 +209,15 @@ pub struct FloatNet {
     add: usize,
 }
 
-/// Receives every unit operation (operands as the unit's input buses, and
-/// its first output bus).
-trait Sink {
-    fn op(&mut self, unit: usize, prim: u8, operands: &[u128], result: u128);
-}
+/// The report primitives.
+const P_MUL: Primitive = Primitive::Multiply;
+const P_ADD: Primitive = Primitive::Add;
+const P_CMP: Primitive = Primitive::Compare;
+const P_DIV: Primitive = Primitive::Divide;
+const P_SQRT: Primitive = Primitive::Sqrt;
+const P_EXP: Primitive = Primitive::Exp;
 
-/// The reference: nothing recorded.
-#[derive(Clone, Copy)]
-struct NoSink;
-
-impl Sink for NoSink {
-    #[inline(always)]
-    fn op(&mut self, _: usize, _: u8, _: &[u128], _: u128) {}
-}
-
-/// Multiply-accumulates per batch of samples (see [`FloatGateNet::run`]).
-const BATCH_MACS: usize = 1 << 18;
-/// Engine chunks per thread, and the smallest chunk (operations).
-const CHUNKS_PER_THREAD: u64 = 4;
-const MIN_CHUNK: u64 = 16 * 1024;
-
-/// The report primitives, by index.
-const PRIMS: [Primitive; 6] =
-    [Primitive::Multiply, Primitive::Add, Primitive::Compare, Primitive::Divide, Primitive::Sqrt, Primitive::Exp];
-const P_MUL: u8 = 0;
-const P_ADD: u8 = 1;
-const P_CMP: u8 = 2;
-const P_DIV: u8 = 3;
-const P_SQRT: u8 = 4;
-const P_EXP: u8 = 5;
-
-fn prim_of(op: MicroOp) -> u8 {
+fn prim_of(op: MicroOp) -> Primitive {
     match op {
         MicroOp::Float(FloatKind::Mul) | MicroOp::IntMulShr { .. } => P_MUL,
         MicroOp::Float(FloatKind::Div) | MicroOp::IntDiv { .. } => P_DIV,
@@ -255,8 +229,8 @@ fn prim_of(op: MicroOp) -> u8 {
     }
 }
 
-fn float_err(unit: &str, e: FloatError) -> NnError {
-    NnError::Hardware(HardwareError { unit: unit.to_string(), what: e.to_string() })
+fn float_err(unit: &str, source: FloatError) -> NnError {
+    NnError::from(HardwareError::GenerateFloat { unit: unit.to_string(), source })
 }
 
 /// One unit operation of kind `k` in format `f`, exactly as
@@ -288,7 +262,11 @@ fn fop(f: Format, k: FloatKind, a: u128, b: u128) -> std::result::Result<u128, F
         _ => {
             let spec = FloatSpec::new(k, f).with_int_width(16);
             let unary = matches!(k, FloatKind::Sqrt | FloatKind::IntToFloat | FloatKind::FloatToInt);
-            let r = if unary { tosim_units::float::reference(&spec, &[a]) } else { tosim_units::float::reference(&spec, &[a, b]) }?;
+            let r = if unary {
+                tosim_units::float::reference(&spec, &[a])
+            } else {
+                tosim_units::float::reference(&spec, &[a, b])
+            }?;
             Ok(r[0])
         }
     }
@@ -400,7 +378,7 @@ impl FloatNet {
             .collect();
         let (sigmoid, tanh, exp) = (micro::sigmoid(f), micro::tanh(f), micro::exp(f));
         let internal =
-            |what: &str| NnError::Hardware(HardwareError { unit: what.into(), what: "no exp inside".into() });
+            |what: &str| NnError::from(HardwareError::Other { unit: what.into(), what: "no exp inside".into() });
         let sigmoid_exp = find_exp(&sigmoid, &exp).ok_or_else(|| internal(&sigmoid.name))?;
         let tanh_exp = find_exp(&tanh, &exp).ok_or_else(|| internal(&tanh.name))?;
         // The units, in order of first use.
@@ -470,7 +448,7 @@ impl FloatNet {
     }
 
     #[inline(always)]
-    fn fl<S: Sink>(&self, s: &mut S, unit: usize, k: FloatKind, prim: u8, a: u128, b: u128) -> Result<u128> {
+    fn fl<S: Sink>(&self, s: &mut S, unit: usize, k: FloatKind, prim: Primitive, a: u128, b: u128) -> Result<u128> {
         let r = fop(self.format, k, a, b).map_err(|e| float_err(k.name(), e))?;
         let unary = matches!(k, FloatKind::Sqrt | FloatKind::IntToFloat | FloatKind::FloatToInt);
         let ops = [a, b];
@@ -478,7 +456,7 @@ impl FloatNet {
         Ok(r)
     }
 
-    fn flk<S: Sink>(&self, s: &mut S, k: FloatKind, prim: u8, a: u128, b: u128) -> Result<u128> {
+    fn flk<S: Sink>(&self, s: &mut S, k: FloatKind, prim: Primitive, a: u128, b: u128) -> Result<u128> {
         self.fl(s, self.unit_of(MicroOp::Float(k)), k, prim, a, b)
     }
 
@@ -515,7 +493,10 @@ impl FloatNet {
                 }
                 op => {
                     let spec = op.int_spec().ok_or_else(|| {
-                        NnError::Hardware(HardwareError { unit: p.name.clone(), what: format!("{op:?} has no unit") })
+                        NnError::from(HardwareError::Other {
+                            unit: p.name.clone(),
+                            what: format!("{op:?} has no unit"),
+                        })
                     })?;
                     let ins: Vec<u128> = match op {
                         MicroOp::IntAdd { .. } => vec![args[0], args[1], 0],
@@ -524,8 +505,8 @@ impl FloatNet {
                         }
                         _ => args[..n].to_vec(),
                     };
-                    let out = tosim_units::reference(&spec, &ins).map_err(|e| {
-                        NnError::Hardware(HardwareError { unit: spec.design_name(), what: e.to_string() })
+                    let out = tosim_units::reference(&spec, &ins).map_err(|source| {
+                        NnError::from(HardwareError::Generate { unit: spec.design_name(), source })
                     })?;
                     let y = out.first().copied().unwrap_or(0);
                     s.op(unit, prim, &ins, y);
@@ -611,594 +592,74 @@ impl FloatNet {
     }
 }
 
-/// One unit design of a processing element, generated, bound and compiled.
-pub struct FloatUnit {
-    /// The operation it performs.
-    pub op: MicroOp,
-    /// Design name (e.g. `fmul_binary32_dadda_kogge_stone`).
-    pub name: String,
-    /// The gate netlist (abstract cells).
-    pub netlist: Netlist,
-    /// The compiled program (cells bound through the profile's library).
-    pub program: Program,
-    /// Its main role in the reports (operations inside `exp` count as `exp`).
-    pub primitive: Primitive,
-    /// The glitch program ([`Mode::Glitch`]: unit delay per CMOS stage, inertial).
-    pub glitch: Option<GlitchProgram>,
-}
-
-impl std::fmt::Debug for FloatUnit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FloatUnit").field("name", &self.name).field("cells", &self.netlist.cell_count()).finish()
-    }
-}
-
-impl FloatUnit {
-    /// Transistors (from the bound cell templates).
-    pub fn transistors(&self) -> u64 {
-        self.program.transistors()
-    }
-
-    fn build(op: MicroOp, f: Format, fu: FloatUnits, lib: &Library, mode: Mode) -> Result<FloatUnit> {
-        let (name, netlist) = match op {
-            MicroOp::Float(k) => {
-                let spec = FloatSpec::new(k, f)
-                    .with_int_width(16)
-                    .with_adder(fu.adder)
-                    .with_multiplier(fu.multiply)
-                    .with_root(fu.root);
-                let name = spec.design_name();
-                let n = tosim_units::float::generate(&spec).map_err(|e| float_err(&name, e))?;
-                (name, n)
-            }
-            MicroOp::Select { width } => {
-                let name = format!("select{width}");
-                let n = MicroOp::select_netlist(width).map_err(|e| float_err(&name, e))?;
-                (name, n)
-            }
-            op => {
-                let spec = op.int_spec().ok_or_else(|| {
-                    NnError::Hardware(HardwareError { unit: format!("{op:?}"), what: "not a unit".into() })
-                })?;
-                let name = spec.design_name();
-                let n = tosim_units::generate(&spec)
-                    .map_err(|e| NnError::Hardware(HardwareError { unit: name.clone(), what: e.to_string() }))?;
-                (name, n)
-            }
-        };
-        let hw = |what: String| NnError::Hardware(HardwareError { unit: name.clone(), what });
-        let models = lib.bind(&netlist).map_err(|e| hw(e.to_string()))?;
-        let program = Program::compile(&netlist, &models).map_err(|e| hw(e.to_string()))?;
-        let glitch = match mode {
-            Mode::Zero => None,
-            Mode::Glitch => {
-                Some(GlitchProgram::compile(&netlist, &models, Delay::Unit).map_err(|e| hw(e.to_string()))?)
-            }
-        };
-        Ok(FloatUnit { op, primitive: PRIMS[prim_of(op) as usize], name, netlist, program, glitch })
-    }
-}
-
-/// A float network on gate-level units.
-#[derive(Debug)]
-pub struct FloatGateNet {
-    /// The arithmetic.
-    pub net: FloatNet,
-    /// The profile (binding and `[float]` architectures).
-    pub profile: Profile,
-    /// The units, in [`FloatNet::unit_ops`] order.
-    pub units: Vec<FloatUnit>,
-    /// Multiply-accumulates per batch of samples (memory bound of a run;
-    /// the counts do not depend on it).
-    pub batch_macs: usize,
-    /// Zero-delay counts only, or glitch TOs too.
-    mode: Mode,
-}
-
-/// Why [`FloatGateNet::run_range`] failed.
-#[derive(Debug, thiserror::Error)]
-pub enum FloatRangeError {
-    /// The run itself.
-    #[error(transparent)]
-    Nn(#[from] NnError),
-    /// The shard could not be counted exactly.
-    #[error(transparent)]
-    Shard(#[from] crate::shard::ShardError),
-}
-
-/// What a gate-level float run produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FloatRun {
-    /// Per layer, per neuron counts and outputs (bit patterns, from the units).
-    pub layers: Vec<LayerRun>,
-    /// Per sample: unit operations whose gate-level output differed from the
-    /// value the reference carried forward (all zero when the run agrees).
-    pub op_disagreements: Vec<u64>,
-}
-
-/// Operations one processing element sent to one unit.
-#[derive(Default)]
-struct Trace {
-    operands: Vec<u32>,
-    expect: Vec<u128>,
-    sample: Vec<u32>,
-    prim: Vec<u8>,
-}
-
-impl Trace {
-    fn len(&self) -> usize {
-        self.expect.len()
-    }
-}
-
-/// Records a processing element's operations, per unit.
-struct Recorder {
-    units: Vec<Trace>,
-    sample: u32,
-    last: (usize, usize),
-    /// Per sample, the operation that produced the neuron's output.
-    outputs: Vec<(usize, usize)>,
-}
-
-impl Recorder {
-    fn new(units: usize) -> Self {
-        Recorder { units: (0..units).map(|_| Trace::default()).collect(), sample: 0, last: (0, 0), outputs: Vec::new() }
-    }
-
-    /// Makes room for `more` samples like the ones recorded so far.
-    fn reserve(&mut self, more: usize, operands: &[usize]) {
-        for (t, &k) in self.units.iter_mut().zip(operands) {
-            let n = t.len() * more;
-            t.operands.reserve(n * k);
-            t.expect.reserve(n);
-            t.sample.reserve(n);
-            t.prim.reserve(n);
+/// The netlist of the unit serving `op` in format `f` with the profile's
+/// float architectures.
+pub(crate) fn unit_netlist(op: MicroOp, f: Format, fu: FloatUnits) -> Result<Netlist> {
+    match op {
+        MicroOp::Float(k) => {
+            let spec = FloatNet::float_spec(k, f, fu);
+            tosim_units::float::generate(&spec).map_err(|e| float_err(&spec.design_name(), e))
+        }
+        MicroOp::Select { width } => {
+            MicroOp::select_netlist(width).map_err(|e| float_err(&format!("select{width}"), e))
+        }
+        op => {
+            let spec = op.int_spec().ok_or_else(|| {
+                NnError::from(HardwareError::Other { unit: format!("{op:?}"), what: "not a unit".into() })
+            })?;
+            tosim_units::generate(&spec)
+                .map_err(|source| NnError::from(HardwareError::Generate { unit: spec.design_name(), source }))
         }
     }
-
-    /// Appends `b`'s operations after this one's within each sample (both in
-    /// sample order); `b`'s outputs replace this one's.
-    fn merge(&mut self, b: Recorder, operands: &[usize]) {
-        let mut remap: Vec<Vec<usize>> = Vec::with_capacity(self.units.len());
-        for ((a, b), &k) in self.units.iter_mut().zip(b.units).zip(operands) {
-            let old = std::mem::take(a);
-            let mut m = Trace::default();
-            let mut map = Vec::with_capacity(b.len());
-            let (mut i, mut j) = (0, 0);
-            while i < old.len() || j < b.len() {
-                let from_a = j == b.len() || (i < old.len() && old.sample[i] <= b.sample[j]);
-                let (t, x) = if from_a { (&old, i) } else { (&b, j) };
-                m.operands.extend_from_slice(&t.operands[x * k..(x + 1) * k]);
-                m.expect.push(t.expect[x]);
-                m.sample.push(t.sample[x]);
-                m.prim.push(t.prim[x]);
-                if from_a {
-                    i += 1;
-                } else {
-                    map.push(m.len() - 1);
-                    j += 1;
-                }
-            }
-            *a = m;
-            remap.push(map);
-        }
-        self.outputs = b.outputs.iter().map(|&(u, i)| (u, remap[u][i])).collect();
-    }
 }
 
-impl Sink for Recorder {
-    #[inline(always)]
-    fn op(&mut self, unit: usize, prim: u8, operands: &[u128], result: u128) {
-        let t = &mut self.units[unit];
-        t.operands.extend(operands.iter().map(|&v| v as u32));
-        t.expect.push(result);
-        t.sample.push(self.sample);
-        t.prim.push(prim);
-        self.last = (unit, t.expect.len() - 1);
-    }
-}
-
-impl FloatGateNet {
-    /// Generates, binds and compiles every unit the network uses (the
-    /// profile's `[float]` architectures and cell binding).
-    pub fn new(net: FloatNet, profile: Profile) -> Result<FloatGateNet> {
-        Self::with_mode(net, profile, Mode::Zero)
+impl FloatNet {
+    fn float_spec(k: FloatKind, f: Format, fu: FloatUnits) -> FloatSpec {
+        FloatSpec::new(k, f).with_int_width(16).with_adder(fu.adder).with_multiplier(fu.multiply).with_root(fu.root)
     }
 
-    /// Like [`FloatGateNet::new`]; in [`Mode::Glitch`] every unit also runs on
-    /// the glitch engine (unit delay per CMOS stage, as the integer formats)
-    /// and the reports carry glitch TOs.
-    pub fn with_mode(net: FloatNet, profile: Profile, mode: Mode) -> Result<FloatGateNet> {
-        let lib = Library::named(&profile.binding, None).map_err(|e| {
-            NnError::Hardware(HardwareError { unit: format!("library {}", profile.binding), what: e.to_string() })
-        })?;
-        let units = net
-            .unit_ops
+    /// The design name of the unit serving `op` and its main role in the
+    /// reports (operations inside `exp` count as `exp` whatever the unit).
+    pub fn unit_name(&self, op: MicroOp, fu: FloatUnits) -> (String, Primitive) {
+        let name = match op {
+            MicroOp::Float(k) => Self::float_spec(k, self.format, fu).design_name(),
+            MicroOp::Select { width } => format!("select{width}"),
+            op => op.int_spec().map_or_else(|| format!("{op:?}"), |s| s.design_name()),
+        };
+        (name, prim_of(op))
+    }
+
+    pub(crate) fn shapes(&self) -> Vec<LayerShape> {
+        self.layers
             .iter()
-            .map(|&op| FloatUnit::build(op, net.format, profile.float, &lib, mode))
-            .collect::<Result<Vec<_>>>()?;
-        // Operands are recorded as 32-bit words (every float format fits).
-        if let Some(u) = units.iter().find(|u| u.program.input_widths().iter().any(|&w| w > 32)) {
-            return Err(NnError::Hardware(HardwareError {
-                unit: u.name.clone(),
-                what: "an input port wider than 32 bits".into(),
-            }));
-        }
-        Ok(FloatGateNet { net, profile, units, batch_macs: BATCH_MACS, mode })
-    }
-
-    /// The same with another batch size (see [`FloatGateNet::batch_macs`]).
-    pub fn with_batch_macs(mut self, macs: usize) -> Self {
-        self.batch_macs = macs;
-        self
-    }
-
-    /// The simulation mode.
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
-    /// Runs every sample (encoded inputs, [`FloatNet::encode_input`]) through
-    /// the units, layer by layer, neurons in parallel; `progress` as in
-    /// [`crate::GateNet::run`].
-    pub fn run(&self, x: &[Vec<u32>], progress: &(dyn Fn(usize, usize, usize) + Sync)) -> Result<FloatRun> {
-        let samples = x.len();
-        let nu = self.units.len();
-        let operands: Vec<usize> = self.units.iter().map(|u| u.program.input_widths().len()).collect();
-        let mut layers = Vec::with_capacity(self.net.layers.len());
-        let mut op_disagreements = vec![0u64; samples];
-        let mut input: Vec<Vec<u32>> = x.to_vec();
-        for (li, l) in self.net.layers.iter().enumerate() {
-            let n = l.outputs;
-            let mut acc = LayerAcc {
-                counts: vec![[Counts::default(); PRIMS.len()]; n],
-                per_sample: vec![vec![0u64; samples]; n],
-                outputs: vec![vec![-1i64; samples]; n],
-                carry: (0..n).map(|_| operands.iter().map(|&k| vec![0u32; k]).collect()).collect(),
-            };
-            // Samples per batch: about 2^18 multiply-accumulates (bounds the
-            // memory of the operand streams; the counts do not depend on it).
-            let batch = (self.batch_macs / (l.inputs * n).max(1)).max(1);
-            let mut b0 = 0;
-            while b0 < samples {
-                let b1 = (b0 + batch).min(samples);
-                // The reference drives each element: its operations per unit.
-                let traced: Vec<(Recorder, Vec<u128>)> = (0..n)
-                    .into_par_iter()
-                    .map(|o| {
-                        let mut rec = Recorder::new(nu);
-                        let mut vals = Vec::with_capacity(b1 - b0);
-                        for (s, xs) in input.iter().enumerate().take(b1).skip(b0) {
-                            rec.sample = s as u32;
-                            vals.push(self.net.neuron(&mut rec, l, o, xs)?);
-                            rec.outputs.push(rec.last);
-                            if s == b0 {
-                                rec.reserve(b1 - b0 - 1, &operands);
-                            }
-                        }
-                        Ok((rec, vals))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let (mut recs, vals): (Vec<Recorder>, Vec<Vec<u128>>) = traced.into_iter().unzip();
-                if l.has_softmax() {
-                    let mut second: Vec<Recorder> = (0..n).map(|_| Recorder::new(nu)).collect();
-                    for s in b0..b1 {
-                        let v: Vec<u128> = vals.iter().map(|col| col[s - b0]).collect();
-                        for r in &mut second {
-                            r.sample = s as u32;
-                        }
-                        self.net.softmax(&mut second, &v)?;
-                        for r in &mut second {
-                            r.outputs.push(r.last);
-                        }
-                    }
-                    for (a, b) in recs.iter_mut().zip(second) {
-                        a.merge(b, &operands);
-                    }
-                }
-                self.simulate(&recs, b0, &operands, &mut acc, &mut op_disagreements);
-                b0 = b1;
-                progress(li, n * b0 / samples, n);
-            }
-            let neurons = acc
-                .counts
-                .into_iter()
-                .zip(acc.per_sample)
-                .zip(acc.outputs)
-                .map(|((c, per_sample), outputs)| {
-                    let by_primitive =
-                        PRIMS.iter().zip(c).filter(|(_, c)| c.operations > 0).map(|(p, c)| (*p, c)).collect();
-                    NeuronRun { by_primitive, per_sample, outputs }
-                })
-                .collect();
-            let run = LayerRun { name: l.name.clone(), neurons };
-            input = (0..samples).map(|s| run.sample_outputs(s).iter().map(|&v| v as u32).collect()).collect();
-            layers.push(run);
-        }
-        Ok(FloatRun { layers, op_disagreements })
-    }
-
-    /// Drives a batch of a layer's operations through the units: per unit
-    /// design, one engine run over every element's stream, each preceded by
-    /// the element's previous operation on that unit (from the previous
-    /// batch; all inputs 0, the reset state, before its first), whose counts
-    /// and outputs are dropped. The engine splits the stream into chunks run
-    /// in parallel; its counts do not depend on the split.
-    fn simulate(&self, recs: &[Recorder], first: usize, operands: &[usize], acc: &mut LayerAcc, bad: &mut [u64]) {
-        let threads = rayon::current_num_threads().max(1) as u64;
-        let nb = recs.first().map_or(0, |r| r.outputs.len());
-        for (ui, (u, &k)) in self.units.iter().zip(operands).enumerate() {
-            let segs: Vec<(usize, &[u32])> = recs
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.units[ui].len() > 0)
-                .map(|(o, r)| (o, &r.units[ui].operands[..]))
-                .collect();
-            let total: u64 = segs.iter().map(|(_, ops)| 1 + (ops.len() / k) as u64).sum();
-            if total == 0 {
-                continue;
-            }
-            // Groups of whole elements, at least 16 blocks and about four per
-            // thread: each is an independent stream (it starts with a
-            // separator) run as one engine chunk.
-            let target = (total / (CHUNKS_PER_THREAD * threads)).clamp(MIN_CHUNK, 1 << 18);
-            let mut groups: Vec<Range<usize>> = Vec::new();
-            let (mut g0, mut len) = (0, 0u64);
-            for (i, (_, ops)) in segs.iter().enumerate() {
-                len += 1 + (ops.len() / k) as u64;
-                if len >= target || i + 1 == segs.len() {
-                    groups.push(g0..i + 1);
-                    (g0, len) = (i + 1, 0);
-                }
-            }
-            let tr = u.transistors();
-            let carry = &acc.carry;
-            let results: Vec<Vec<SegOut>> = groups
-                .par_iter()
-                .map(|g| {
-                    let gsegs = &segs[g.clone()];
-                    let mut starts = Vec::with_capacity(gsegs.len() + 1);
-                    starts.push(0u64);
-                    for (_, ops) in gsegs {
-                        starts.push(starts[starts.len() - 1] + 1 + (ops.len() / k) as u64);
-                    }
-                    let len = starts[starts.len() - 1];
-                    let stream = LayerStream { k, segs: gsegs, starts: &starts, carry, unit: ui };
-                    let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk: len };
-                    let act = run_zero_delay(&u.program, &stream, &opts);
-                    let per_op = act.per_op.unwrap_or_default();
-                    // Glitch mode: the same stream on the glitch engine (counts only;
-                    // the settled outputs are the zero-delay engine's).
-                    let glitch_per_op = u.glitch.as_ref().map(|gp| {
-                        let gopts = GlitchOptions {
-                            base: Options { per_op_stats: false, record_per_op: true, outputs: false, chunk: len },
-                            transport: false,
-                        };
-                        run_glitch(gp, &stream, &gopts).per_op.unwrap_or_default()
-                    });
-                    // The first output bus of every operation (units with one
-                    // output bus: the values as they are).
-                    let outputs = act.outputs.unwrap_or_default();
-                    let bus0: Vec<u128>;
-                    let out: &[u128] = if outputs.buses() == 1 {
-                        outputs.values()
-                    } else {
-                        bus0 = outputs.bus(0).collect();
-                        &bus0
-                    };
-                    gsegs
-                        .iter()
-                        .zip(&starts)
-                        .map(|(&(o, _), &st)| {
-                            let t = &recs[o].units[ui];
-                            let base = st as usize + 1;
-                            let mut r = SegOut {
-                                o,
-                                counts: [Counts::default(); PRIMS.len()],
-                                per_sample: vec![0; nb],
-                                bad: vec![0; nb],
-                                outputs: Vec::new(),
-                            };
-                            for i in 0..t.len() {
-                                let j = base + i;
-                                let sw = per_op.get(j).map_or(0, |c| c.switching_tos);
-                                let c = &mut r.counts[t.prim[i] as usize];
-                                c.operations += 1;
-                                c.static_tos += tr;
-                                c.switching_tos += sw;
-                                if let Some(g) = &glitch_per_op {
-                                    let gt = g.get(j).map_or(0, |c| c.glitch_tos);
-                                    c.glitch_tos = Some(c.glitch_tos.unwrap_or(0) + gt);
-                                }
-                                let s = t.sample[i] as usize - first;
-                                r.per_sample[s] += sw;
-                                if out.get(j) != Some(&t.expect[i]) {
-                                    r.bad[s] += 1;
-                                }
-                            }
-                            for (s, &(uo, i)) in recs[o].outputs.iter().enumerate() {
-                                if uo == ui {
-                                    r.outputs.push((first + s, out.get(base + i).map_or(-1, |&v| v as i64)));
-                                }
-                            }
-                            r
-                        })
-                        .collect()
-                })
-                .collect();
-            for r in results.into_iter().flatten() {
-                for (a, c) in acc.counts[r.o].iter_mut().zip(&r.counts) {
-                    *a += c;
-                }
-                for (a, b) in acc.per_sample[r.o][first..first + nb].iter_mut().zip(&r.per_sample) {
-                    *a += b;
-                }
-                for (a, b) in bad[first..first + nb].iter_mut().zip(&r.bad) {
-                    *a += b;
-                }
-                for (s, v) in r.outputs {
-                    acc.outputs[r.o][s] = v;
-                }
-            }
-            for &(o, ops) in &segs {
-                acc.carry[o][ui].copy_from_slice(&ops[ops.len() - k..]);
-            }
-        }
-    }
-}
-
-/// One element's results from one engine run (samples relative to the batch).
-struct SegOut {
-    o: usize,
-    counts: [Counts; PRIMS.len()],
-    per_sample: Vec<u64>,
-    bad: Vec<u64>,
-    outputs: Vec<(usize, i64)>,
-}
-
-/// A layer's counts, per element, while its batches run.
-struct LayerAcc {
-    counts: Vec<[Counts; PRIMS.len()]>,
-    per_sample: Vec<Vec<u64>>,
-    outputs: Vec<Vec<i64>>,
-    /// Per element and unit: the operands of its last operation so far.
-    carry: Vec<Vec<Vec<u32>>>,
-}
-
-/// The operand stream of one unit design over a batch: element after
-/// element, each preceded by its carried operation.
-struct LayerStream<'a> {
-    k: usize,
-    segs: &'a [(usize, &'a [u32])],
-    starts: &'a [u64],
-    carry: &'a [Vec<Vec<u32>>],
-    unit: usize,
-}
-
-impl Stream for LayerStream<'_> {
-    fn len(&self) -> u64 {
-        self.starts[self.starts.len() - 1]
-    }
-
-    fn operands(&self) -> usize {
-        self.k
-    }
-
-    fn fill(&self, first: u64, out: &mut [u128]) {
-        let k = self.k;
-        let mut seg = self.starts.partition_point(|&s| s <= first).saturating_sub(1);
-        for (j, dst) in out.chunks_mut(k).enumerate() {
-            let op = first + j as u64;
-            while seg + 2 < self.starts.len() && op >= self.starts[seg + 1] {
-                seg += 1;
-            }
-            let (o, ops) = self.segs[seg];
-            let i = (op - self.starts[seg]) as usize;
-            let src = if i == 0 { &self.carry[o][self.unit][..] } else { &ops[(i - 1) * k..i * k] };
-            for (d, &v) in dst.iter_mut().zip(src) {
-                *d = u128::from(v);
-            }
-        }
-    }
-}
-
-impl FloatGateNet {
-    /// The report of a gate-level run: counts per layer and in total,
-    /// accuracy, and agreement — every layer output of every sample equals the
-    /// reference [`FloatNet::infer`] and no unit operation disagreed.
-    /// `ctx.x` holds the float inputs (`ctx.xq` is not used: the inputs are
-    /// encoded from `ctx.x`).
-    /// With `shard = Some((index, count, first_sample, total_samples))` the
-    /// report is that shard's, for `tosim merge` (as [`NetReport::build_shard`]).
-    pub fn report(
-        &self,
-        ctx: &RunContext,
-        run: &FloatRun,
-        shard: Option<(usize, usize, usize, usize)>,
-    ) -> Result<NetReport> {
-        let width = ctx.net.input_width().max(1);
-        // The samples run (and present in `ctx.x`).
-        let samples = run.op_disagreements.len().min(ctx.x.len() / width);
-        let mut disagreeing = 0;
-        let (mut gate_ok, mut ref_ok, mut float_ok) = (0usize, 0usize, 0usize);
-        for s in 0..samples {
-            let x = &ctx.x[s * width..(s + 1) * width];
-            let want = self.net.infer(&self.net.encode_input(x))?;
-            let got: Vec<Vec<u32>> =
-                run.layers.iter().map(|r| r.sample_outputs(s).iter().map(|&v| v as u32).collect()).collect();
-            if got != want.layers || run.op_disagreements[s] > 0 {
-                disagreeing += 1;
-            }
-            if let Some(l) = ctx.labels.and_then(|l| l.get(s)) {
-                gate_ok += usize::from(got.last().map_or(-1, |v| self.net.label(v)) == *l);
-                ref_ok += usize::from(self.net.label(want.logits()) == *l);
-                float_ok += usize::from(ctx.net.label_of(&ctx.net.forward_f32(x)) == *l);
-            }
-        }
-        let layers = self.net.layers.iter().zip(&run.layers).map(|(fl, lr)| {
-            let shape = LayerShape {
+            .map(|fl| LayerShape {
                 name: fl.name.clone(),
                 folded: fl.folded.clone(),
                 inputs: fl.inputs,
                 neurons: fl.outputs,
                 relu_like: fl.relu_like(),
-            };
-            (shape, lr)
-        });
-        let units = self
-            .units
-            .iter()
-            .map(|u| {
-                let r =
-                    UnitReport { primitive: u.primitive, transistors: u.transistors(), cells: u.netlist.cell_count() };
-                (u.name.clone(), r)
             })
-            .collect();
-        let head = NetReport::head(ctx, float_format_name(self.net.format), self.mode, &self.profile, samples, units);
-        let t = Tally::of_layers(ctx, head, disagreeing, [gate_ok, ref_ok, float_ok], layers);
-        Ok(match shard {
-            None => t.finish(),
-            Some((index, count, first_sample, total_samples)) => {
-                t.finish_shard(index, count, first_sample, total_samples)
-            }
-        })
+            .collect()
+    }
+}
+
+impl Arith for FloatNet {
+    fn element<S: Sink>(&self, layer: usize, s: &mut S, pe: usize, x: &[i64]) -> Result<i64> {
+        let xb: Vec<u32> = x.iter().map(|&v| v as u32).collect();
+        Ok(self.neuron(s, &self.layers[layer], pe, &xb)? as i64)
     }
 
-    /// Samples `range` of `x` counted exactly as a run over all of `x`
-    /// counts them ([`crate::run_range`]: from the reset state, sample
-    /// `range.start − 1` is replayed and subtracted), for `--shard`: every
-    /// layer, and the per-sample operation disagreements of `range`.
-    pub fn run_range(
-        &self,
-        x: &[Vec<u32>],
-        range: Range<usize>,
-        progress: &(dyn Fn(usize, usize, usize) + Sync),
-    ) -> std::result::Result<(Vec<LayerRun>, Vec<u64>), FloatRangeError> {
-        let failed: Mutex<Option<NnError>> = Mutex::new(None);
-        let warm = usize::from(range.start > 0 && !range.is_empty());
-        let want = range.len() + warm;
-        let dis: Mutex<Vec<u64>> = Mutex::new(vec![0; range.len()]);
-        let layers = crate::shard::run_range(x, range.clone(), |xs| match self.run(xs, progress) {
-            Ok(r) => {
-                if xs.len() == want {
-                    if let Ok(mut d) = dis.lock() {
-                        *d = r.op_disagreements[warm..].to_vec();
-                    }
-                }
-                r.layers
-            }
-            Err(e) => {
-                if let Ok(mut f) = failed.lock() {
-                    *f = Some(e);
-                }
-                Vec::new()
-            }
-        });
-        if let Some(e) = failed.into_inner().ok().flatten() {
-            return Err(FloatRangeError::Nn(e));
+    fn has_across(&self, layer: usize) -> bool {
+        self.layers[layer].has_softmax()
+    }
+
+    fn across<S: Sink>(&self, _layer: usize, sinks: &mut [S], v: &mut [i64]) -> Result<()> {
+        let vals: Vec<u128> = v.iter().map(|&y| y as u128).collect();
+        let out = self.softmax(sinks, &vals)?;
+        for (y, o) in v.iter_mut().zip(out) {
+            *y = o as i64;
         }
-        let layers = layers?;
-        Ok((layers, dis.into_inner().unwrap_or_default()))
+        Ok(())
     }
 }
 
@@ -1285,19 +746,22 @@ mod tests {
         let data = DataSet::load(&net, &m.join("digits_test_x.npy"), None).unwrap();
         for f in formats() {
             let fnet = FloatNet::new(&net, f, BatchNormMode::Unfold).unwrap();
-            let x: Vec<Vec<u32>> = (0..3).map(|i| fnet.encode_input(data.sample(i))).collect();
             let t = std::time::Instant::now();
-            let g = FloatGateNet::new(fnet, Profile::default_profile().unwrap()).unwrap();
+            let g = crate::GateNet::float(fnet, crate::Profile::default_profile().unwrap(), crate::Mode::Zero).unwrap();
+            let x: Vec<Vec<i64>> = (0..3).map(|i| g.encode(data.sample(i))).collect();
             let t1 = t.elapsed();
             let run = g.run(&x, &|_, _, _| {}).unwrap();
             eprintln!("{f}: build {t1:?}, run {:?}", t.elapsed() - t1);
             assert!(run.op_disagreements.iter().all(|&d| d == 0), "{f}: {:?}", run.op_disagreements);
             // One sample per batch (each element's last operation carried
             // across batches) counts exactly what one batch counts.
-            let g1 = FloatGateNet { batch_macs: 1, ..FloatGateNet::new(g.net.clone(), g.profile.clone()).unwrap() };
-            assert_eq!(g1.run(&x, &|_, _, _| {}).unwrap(), run, "{f}: batches");
+            let fnet = g.float_net().unwrap().clone();
+            let g1 = crate::GateNet::float(fnet, g.profile.clone(), crate::Mode::Zero).unwrap().with_batch_macs(1);
+            let r1 = g1.run(&x, &|_, _, _| {}).unwrap();
+            assert_eq!((&r1.layers, &r1.op_disagreements), (&run.layers, &run.op_disagreements), "{f}: batches");
             for (s, xs) in x.iter().enumerate() {
-                let want = g.net.infer(xs).unwrap();
+                let xb: Vec<u32> = xs.iter().map(|&v| v as u32).collect();
+                let want = g.float_net().unwrap().infer(&xb).unwrap();
                 for (l, lr) in run.layers.iter().enumerate() {
                     let got: Vec<u32> = lr.sample_outputs(s).iter().map(|&v| v as u32).collect();
                     assert_eq!(got, want.layers[l], "{f} sample {s} layer {l}");

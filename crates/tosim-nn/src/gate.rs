@@ -26,30 +26,41 @@
 //! multipliers as `multiply`. The rows above that say "hidden layers" apply
 //! also to an output layer followed by a sigmoid, tanh or softmax.
 //!
-//! Every value a unit receives comes out of another unit (or the data set);
-//! the values come from evaluating the unit's gate netlist
-//! ([`tosim_netlist::eval`]), the counts from the zero-delay simulator
-//! ([`tosim_sim::run_zero_delay`]) on exactly that operation sequence. The
-//! arithmetic is documented in [`crate::QuantNet`]; the plain-Rust reference
-//! [`QuantNet::infer`] must give the same bits.
+//! Every value a unit receives comes out of another unit (or the data set):
+//! the operations run on the network engine ([`crate::engine`]), which drives
+//! each instance's operand stream through its compiled unit on the
+//! bit-parallel simulator and checks every output against the plain-Rust
+//! arithmetic that carried the values forward. The arithmetic is documented
+//! in [`crate::QuantNet`]; the reference [`QuantNet::infer`] must give the
+//! same bits.
+//!
+//! [`GateNet`] is the one network engine for every number format: integer
+//! and fixed point (this module's arithmetic) and IEEE floats
+//! ([`crate::FloatNet`]).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Mutex;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tosim_netlist::library::Library;
-use tosim_netlist::Netlist;
-use tosim_sim::{run_glitch, run_zero_delay, Delay, GlitchOptions, GlitchProgram, Options, Program, Recorded};
-use tosim_units::{generate, Kind, UnitSpec};
-
-use crate::error::{HardwareError, Result};
 use tosim_micro::fixed::{self, FixedProgram, Role};
 use tosim_micro::{MicroOp, Src};
+use tosim_netlist::library::Library;
+use tosim_netlist::Netlist;
+use tosim_sim::{Delay, HwUnit};
+use tosim_units::float::Format;
+use tosim_units::{generate, Kind, UnitSpec};
 
+#[cfg(test)]
+use crate::engine::NoSink;
+use crate::engine::{self, Arith, LayerPlan, NetRun, PeUnit, Sink};
+use crate::error::{HardwareError, NnError, Result};
+use crate::float::{float_format_name, parse_float_format, BatchNormMode, FloatNet};
 use crate::profile::{FormatUnits, Profile, ReluUnit};
-use crate::quant::{QBatchNorm, QLayer, QuantNet};
+use crate::quant::{IntFormat, QBatchNorm, QuantNet};
+use crate::report::{LayerShape, NetReport, RunContext, Tally, UnitReport};
+use crate::shard::ShardError;
+use crate::Network;
 
 /// What kind of arithmetic a unit performs (the split of the reports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -70,6 +81,15 @@ pub enum Primitive {
 }
 
 impl Primitive {
+    /// Every primitive, in report order.
+    pub const ALL: [Primitive; 6] =
+        [Primitive::Multiply, Primitive::Add, Primitive::Compare, Primitive::Divide, Primitive::Sqrt, Primitive::Exp];
+
+    /// Position in [`Primitive::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// `multiply`, `add`, `compare`, `divide`, `sqrt`, `exp`.
     pub fn name(self) -> &'static str {
         match self {
@@ -115,142 +135,6 @@ pub enum Mode {
     Zero,
     /// Also the unit-delay glitch simulator (glitch TOs, hazards included).
     Glitch,
-}
-
-/// One generated, bound and compiled unit.
-#[derive(Debug)]
-pub struct HwUnit {
-    /// The generator's spec (`None` for the selector of the micro-programs, a row of MUX2 cells).
-    pub spec: Option<UnitSpec>,
-    /// Design name (the spec's, or `select<width>`).
-    pub design: String,
-    /// The gate netlist (abstract cells).
-    pub netlist: Netlist,
-    /// The compiled simulation program (cells bound through the profile's library).
-    pub program: Program,
-    /// Its role in the reports.
-    pub primitive: Primitive,
-    /// The glitch program (unit delay), in glitch mode.
-    pub glitch: Option<GlitchProgram>,
-}
-
-impl HwUnit {
-    /// Transistors in the unit.
-    pub fn transistors(&self) -> u64 {
-        self.program.transistors()
-    }
-}
-
-/// The units of one layer's processing elements (every neuron has its own
-/// instances; instances of one spec share the compiled program).
-#[derive(Debug, Clone)]
-pub struct LayerUnits {
-    /// MAC multiplier.
-    pub mul: Arc<HwUnit>,
-    /// Accumulator adder.
-    pub acc: Arc<HwUnit>,
-    /// ReLU unit, when the layer has a ReLU.
-    pub relu: Option<Arc<HwUnit>>,
-    /// LeakyReLU slope multiplier (A×A) and comparator-and-selector (A bits).
-    pub leaky: Option<[Arc<HwUnit>; 2]>,
-    /// Requantisation multiplier, rounding adder and clamp (hidden layers).
-    pub requant: Option<[Arc<HwUnit>; 3]>,
-    /// Unfolded batch normalisation: subtractor (A bits), square root (24-bit
-    /// root), signed divider (64 bits), gain multiplier, rounding adder (A + 1
-    /// bits), offset adder (A bits).
-    pub batchnorm: Option<[Arc<HwUnit>; 6]>,
-    /// Sigmoid or tanh micro-program on each neuron's units.
-    pub act: Option<MicroUnits>,
-    /// Softmax micro-program, its steps spread over the neurons' units (see [`MicroUnits`]).
-    pub softmax: Option<MicroUnits>,
-}
-
-impl LayerUnits {
-    /// Every distinct unit the layer uses, in a fixed order.
-    pub fn all(&self) -> Vec<&Arc<HwUnit>> {
-        let mut us = vec![&self.mul, &self.acc];
-        us.extend(self.relu.iter());
-        us.extend(self.leaky.iter().flatten());
-        us.extend(self.requant.iter().flatten());
-        us.extend(self.batchnorm.iter().flatten());
-        for m in self.act.iter().chain(&self.softmax) {
-            us.extend(m.units.iter());
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        us.retain(|u| seen.insert((u.design.clone(), u.primitive)));
-        us
-    }
-}
-
-/// A fixed-point micro-program ([`tosim_micro::fixed`]) mapped onto units.
-///
-/// Every (unit design, primitive) pair of the program is one unit instance
-/// per processing element: the adder inside the exponential is not the adder
-/// of the softmax sum. An instance performs its steps in program order,
-/// sample after sample. For a softmax, step `i` runs on the units of neuron
-/// `lanes[i]`: neuron o compares the running maximum with its value, subtracts
-/// the maximum from its value, takes the exponential, adds it to the running
-/// sum and divides it by the sum; the reductions pass from neuron to neuron.
-#[derive(Debug, Clone)]
-pub struct MicroUnits {
-    /// The program.
-    pub program: FixedProgram,
-    /// Per step: index into `units` (`None` for wiring).
-    pub step_unit: Vec<Option<usize>>,
-    /// Per step: the neuron whose units perform it (0 for one-value programs).
-    pub lanes: Vec<usize>,
-    /// The distinct units.
-    pub units: Vec<Arc<HwUnit>>,
-}
-
-impl MicroUnits {
-    /// Runs the program on one input vector, evaluating every unit step on its
-    /// gate netlist; appends each step's unit operands to
-    /// `streams[lane][unit]`.
-    fn exec(&self, inputs: &[u128], streams: &mut [Vec<Vec<u128>>]) -> Vec<u128> {
-        let p = &self.program.program;
-        let mut r = vec![0u128; p.regs];
-        for (&reg, &v) in p.inputs.iter().zip(inputs) {
-            r[reg] = v;
-        }
-        for (i, s) in p.steps.iter().enumerate() {
-            let args: Vec<u128> = s
-                .srcs
-                .iter()
-                .map(|x| match *x {
-                    Src::Reg(j) => r[j],
-                    Src::Const(c) => c,
-                })
-                .collect();
-            r[s.dst] = match self.step_unit[i] {
-                None => fixed::plain_op(s.op, &args),
-                Some(u) => {
-                    let ops = fixed::unit_operands(s.op, &args);
-                    let out = tosim_netlist::eval(&self.units[u].netlist, &ops);
-                    streams[self.lanes[i]][u].extend_from_slice(&ops);
-                    fixed::unit_result(s.op, &out)
-                }
-            };
-        }
-        p.outputs.iter().map(|&o| r[o]).collect()
-    }
-
-    fn streams(&self, lanes: usize) -> Vec<Vec<Vec<u128>>> {
-        vec![vec![Vec::new(); self.units.len()]; lanes]
-    }
-}
-
-/// A quantised network mapped onto gate-level units.
-#[derive(Debug)]
-pub struct GateNet {
-    /// The integer network.
-    pub qnet: QuantNet,
-    /// The profile.
-    pub profile: Profile,
-    /// Units per layer.
-    pub layers: Vec<LayerUnits>,
-    /// Simulation mode.
-    pub mode: Mode,
 }
 
 /// What one neuron did over all samples.
@@ -316,6 +200,606 @@ impl LayerRun {
     }
 }
 
+/// A number format of a network run: integer or fixed point, or IEEE float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumFormat {
+    /// int8, int16 or fixed point qM.N.
+    Int(IntFormat),
+    /// fp32, fp16 or bf16.
+    Float(Format),
+}
+
+impl NumFormat {
+    /// `int8`, `int16`, `qM.N` (M + N = 8 or 16), `fp32`, `fp16`, `bf16` (and
+    /// the IEEE names `binary32`, `binary16`, `bfloat16`).
+    pub fn parse(s: &str) -> Option<NumFormat> {
+        IntFormat::parse(s).map(NumFormat::Int).or_else(|| parse_float_format(s).map(NumFormat::Float))
+    }
+
+    /// The name reports use (`int8`, `q4.4`, `fp32`, …).
+    pub fn name(self) -> String {
+        match self {
+            NumFormat::Int(f) => f.name().to_string(),
+            NumFormat::Float(f) => float_format_name(f).to_string(),
+        }
+    }
+}
+
+/// Where a shard's samples sit in the whole run (`tosim net --shard i/n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardPos {
+    /// Shard index, 1-based.
+    pub index: usize,
+    /// Shards in the run.
+    pub count: usize,
+    /// The shard's first sample in the whole run.
+    pub first_sample: usize,
+    /// Samples in the whole run.
+    pub total_samples: usize,
+}
+
+/// The arithmetic of a network in its number format.
+#[derive(Debug)]
+pub enum NetArith {
+    /// Integer and fixed point: the quantised network and its slots.
+    Int(IntNet),
+    /// IEEE floats.
+    Float(Box<FloatNet>),
+}
+
+/// A network on gate-level units: the one network engine, every format.
+#[derive(Debug)]
+pub struct GateNet {
+    /// The arithmetic.
+    pub arith: NetArith,
+    /// The profile.
+    pub profile: Profile,
+    /// Every compiled unit (shared by the processing elements that use it).
+    pub units: Vec<PeUnit>,
+    /// Per layer: its processing elements and their unit slots.
+    pub plans: Vec<LayerPlan>,
+    /// Simulation mode.
+    pub mode: Mode,
+    /// Multiply-accumulates per batch of samples (memory bound of a run;
+    /// the counts do not depend on it).
+    pub batch_macs: usize,
+    /// The units in the order the report lists them (a later entry of the
+    /// same design name wins).
+    report_units: Vec<usize>,
+}
+
+/// Generates, binds and compiles units once, by design name and primitive.
+struct UnitCache {
+    lib: Library,
+    mode: Mode,
+    units: Vec<PeUnit>,
+}
+
+impl UnitCache {
+    fn new(profile: &Profile, mode: Mode) -> Result<UnitCache> {
+        let lib = Library::named(&profile.binding, None)
+            .map_err(|source| HardwareError::Library { name: profile.binding.clone(), source })?;
+        Ok(UnitCache { lib, mode, units: Vec::new() })
+    }
+
+    fn get(&mut self, name: &str, primitive: Primitive, make: impl FnOnce() -> Result<Netlist>) -> Result<usize> {
+        if let Some(i) = self.units.iter().position(|u| u.name == name && u.primitive == primitive) {
+            return Ok(i);
+        }
+        let mut hw = HwUnit::bind(make()?, &self.lib).map_err(HardwareError::from)?;
+        if self.mode == Mode::Glitch {
+            hw = hw.with_glitch(Delay::Unit).map_err(HardwareError::from)?;
+        }
+        self.units.push(PeUnit { name: name.to_string(), primitive, hw });
+        Ok(self.units.len() - 1)
+    }
+
+    fn int(&mut self, spec: UnitSpec, primitive: Primitive) -> Result<usize> {
+        let name = spec.design_name();
+        self.get(&name, primitive, || {
+            generate(&spec).map_err(|source| HardwareError::Generate { unit: spec.design_name(), source }.into())
+        })
+    }
+}
+
+impl GateNet {
+    /// `net` in `format` (integer formats calibrate their scales on
+    /// `calibration`, float samples), every unit the profile names generated,
+    /// bound and compiled.
+    pub fn new(
+        net: &Network,
+        format: NumFormat,
+        calibration: &[f32],
+        batchnorm: BatchNormMode,
+        profile: Profile,
+        mode: Mode,
+    ) -> Result<GateNet> {
+        match format {
+            NumFormat::Int(f) => {
+                let q = QuantNet::with_batchnorm(net, f, calibration, batchnorm == BatchNormMode::Unfold)?;
+                GateNet::int(q, profile, mode)
+            }
+            NumFormat::Float(f) => GateNet::float(FloatNet::new(net, f, batchnorm)?, profile, mode),
+        }
+    }
+
+    /// An integer or fixed-point network on its units.
+    pub fn int(qnet: QuantNet, profile: Profile, mode: Mode) -> Result<GateNet> {
+        let mut cache = UnitCache::new(&profile, mode)?;
+        let u = profile.units(qnet.format).clone();
+        let mut layers = Vec::with_capacity(qnet.layers.len());
+        let mut plans = Vec::with_capacity(qnet.layers.len());
+        let mut report_units = Vec::new();
+        for ql in &qnet.layers {
+            let (layer, plan, order) = IntLayer::build(&qnet, ql, &u, &mut cache)?;
+            layers.push(layer);
+            plans.push(plan);
+            report_units.extend(order);
+        }
+        let arith = NetArith::Int(IntNet { qnet, layers });
+        Ok(GateNet { arith, profile, units: cache.units, plans, mode, batch_macs: engine::BATCH_MACS, report_units })
+    }
+
+    /// A float network on its units (the profile's `[float]` architectures).
+    pub fn float(net: FloatNet, profile: Profile, mode: Mode) -> Result<GateNet> {
+        let mut cache = UnitCache::new(&profile, mode)?;
+        let mut slots = Vec::with_capacity(net.unit_ops.len());
+        for &op in &net.unit_ops {
+            let (name, prim) = net.unit_name(op, profile.float);
+            let f = net.format;
+            let fu = profile.float;
+            slots.push(cache.get(&name, prim, || crate::float::unit_netlist(op, f, fu))?);
+        }
+        // Operands are recorded as 64-bit words.
+        if let Some(u) = cache.units.iter().find(|u| u.hw.program().input_widths().iter().any(|&w| w > 64)) {
+            return Err(
+                HardwareError::Other { unit: u.name.clone(), what: "an input port wider than 64 bits".into() }.into()
+            );
+        }
+        let plans = net
+            .layers
+            .iter()
+            .map(|l| LayerPlan { name: l.name.clone(), elements: l.outputs, macs: l.inputs, slots: slots.clone() })
+            .collect();
+        let report_units = slots.clone();
+        Ok(GateNet {
+            arith: NetArith::Float(Box::new(net)),
+            profile,
+            units: cache.units,
+            plans,
+            mode,
+            batch_macs: engine::BATCH_MACS,
+            report_units,
+        })
+    }
+
+    /// The same with another batch size (see [`GateNet::batch_macs`]).
+    pub fn with_batch_macs(mut self, macs: usize) -> Self {
+        self.batch_macs = macs.max(1);
+        self
+    }
+
+    /// The quantised network (integer formats).
+    pub fn quant(&self) -> Option<&QuantNet> {
+        match &self.arith {
+            NetArith::Int(i) => Some(&i.qnet),
+            NetArith::Float(_) => None,
+        }
+    }
+
+    /// The float network (float formats).
+    pub fn float_net(&self) -> Option<&FloatNet> {
+        match &self.arith {
+            NetArith::Float(f) => Some(f),
+            NetArith::Int(_) => None,
+        }
+    }
+
+    /// The format's name (`int8`, `q4.4`, `fp32`, …).
+    pub fn format_name(&self) -> String {
+        match &self.arith {
+            NetArith::Int(i) => i.qnet.format.name().to_string(),
+            NetArith::Float(f) => float_format_name(f.format).to_string(),
+        }
+    }
+
+    /// The multiplier and the accumulator adder of layer `layer`'s
+    /// processing elements (the MAC units: slots 0 and 1 of every dense layer).
+    pub fn mac_units(&self, layer: usize) -> Option<(&PeUnit, &PeUnit)> {
+        let p = self.plans.get(layer)?;
+        Some((&self.units[*p.slots.first()?], &self.units[*p.slots.get(1)?]))
+    }
+
+    /// Gate evaluations a run performed: every simulated operation evaluates
+    /// every instruction of its unit's compiled program once.
+    pub fn gate_evaluations(&self, run: &NetRun) -> u64 {
+        run.unit_operations.iter().zip(&self.units).map(|(&n, u)| n * u.hw.program().instructions() as u64).sum()
+    }
+
+    /// Layer names.
+    pub fn layer_names(&self) -> Vec<String> {
+        self.plans.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// A sample's inputs in the format (quantised integers, or float bit patterns).
+    pub fn encode(&self, x: &[f32]) -> Vec<i64> {
+        match &self.arith {
+            NetArith::Int(i) => i.qnet.quantise_input(x),
+            NetArith::Float(f) => f.encode_input(x).into_iter().map(i64::from).collect(),
+        }
+    }
+
+    /// The plain-Rust reference: every layer's outputs for one encoded sample.
+    pub fn infer(&self, x: &[i64]) -> Result<Vec<Vec<i64>>> {
+        match &self.arith {
+            NetArith::Int(i) => Ok(i.qnet.infer(x).layers),
+            NetArith::Float(f) => {
+                let xb: Vec<u32> = x.iter().map(|&v| v as u32).collect();
+                let out = f.infer(&xb)?;
+                Ok(out.layers.into_iter().map(|l| l.into_iter().map(i64::from).collect()).collect())
+            }
+        }
+    }
+
+    /// The class label of a last-layer output.
+    pub fn label(&self, logits: &[i64]) -> i64 {
+        match &self.arith {
+            NetArith::Int(i) => {
+                let k = crate::model::argmax(logits);
+                match &i.qnet.classes {
+                    Some(c) => c.get(k).copied().unwrap_or(k as i64),
+                    None => k as i64,
+                }
+            }
+            NetArith::Float(f) => f.label(&logits.iter().map(|&v| v as u32).collect::<Vec<u32>>()),
+        }
+    }
+
+    /// Runs every sample (encoded inputs, [`GateNet::encode`]) through the
+    /// gate-level units, layer by layer, elements in parallel. `progress` is
+    /// called with (layer index, elements done in the layer, elements in the layer).
+    pub fn run(&self, x: &[Vec<i64>], progress: &(dyn Fn(usize, usize, usize) + Sync)) -> Result<NetRun> {
+        match &self.arith {
+            NetArith::Int(i) => engine::run(i, &self.units, &self.plans, self.batch_macs, x, progress),
+            NetArith::Float(f) => engine::run(f.as_ref(), &self.units, &self.plans, self.batch_macs, x, progress),
+        }
+    }
+
+    /// Samples `range` of `x` counted exactly as a run over all of `x`
+    /// counts them ([`crate::run_range`]: from the reset state, sample
+    /// `range.start − 1` is replayed and subtracted), for `--shard`: every
+    /// layer, and the per-sample operation disagreements of `range`.
+    pub fn run_range(
+        &self,
+        x: &[Vec<i64>],
+        range: Range<usize>,
+        progress: &(dyn Fn(usize, usize, usize) + Sync),
+    ) -> std::result::Result<NetRun, RangeError> {
+        let failed: Mutex<Option<NnError>> = Mutex::new(None);
+        let warm = usize::from(range.start > 0 && !range.is_empty());
+        let want = range.len() + warm;
+        let dis: Mutex<Vec<u64>> = Mutex::new(vec![0; range.len()]);
+        let layers = crate::shard::run_range(x, range.clone(), |xs| match self.run(xs, progress) {
+            Ok(r) => {
+                if xs.len() == want {
+                    if let Ok(mut d) = dis.lock() {
+                        *d = r.op_disagreements[warm..].to_vec();
+                    }
+                }
+                r.layers
+            }
+            Err(e) => {
+                if let Ok(mut f) = failed.lock() {
+                    *f = Some(e);
+                }
+                Vec::new()
+            }
+        });
+        if let Some(e) = failed.into_inner().ok().flatten() {
+            return Err(RangeError::Nn(e));
+        }
+        let layers = layers?;
+        Ok(NetRun { layers, op_disagreements: dis.into_inner().unwrap_or_default(), unit_operations: Vec::new() })
+    }
+
+    /// The report of a gate-level run: counts per layer and in total,
+    /// accuracy, and agreement — every layer output of every sample equals the
+    /// reference and no unit operation disagreed. `ctx.x` holds the float
+    /// inputs of the samples run. With `shard` the report is that shard's,
+    /// for `tosim merge`.
+    pub fn report(&self, ctx: &RunContext, run: &NetRun, shard: Option<ShardPos>) -> Result<NetReport> {
+        let width = ctx.net.input_width().max(1);
+        let samples = run.op_disagreements.len().min(ctx.x.len() / width);
+        let mut disagreeing = 0;
+        let (mut gate_ok, mut ref_ok, mut float_ok) = (0usize, 0usize, 0usize);
+        for s in 0..samples {
+            let x = &ctx.x[s * width..(s + 1) * width];
+            let want = self.infer(&self.encode(x))?;
+            let got: Vec<Vec<i64>> = run.layers.iter().map(|r| r.sample_outputs(s)).collect();
+            if got != want || run.op_disagreements[s] > 0 {
+                disagreeing += 1;
+            }
+            if let Some(l) = ctx.labels.and_then(|l| l.get(s)) {
+                gate_ok += usize::from(got.last().map_or(-1, |v| self.label(v)) == *l);
+                ref_ok += usize::from(want.last().map_or(-1, |v| self.label(v)) == *l);
+                float_ok += usize::from(ctx.net.label_of(&ctx.net.forward_f32(x)) == *l);
+            }
+        }
+        let shapes = match &self.arith {
+            NetArith::Int(i) => i.shapes(),
+            NetArith::Float(f) => f.shapes(),
+        };
+        let layers = shapes.into_iter().zip(&run.layers);
+        let mut units = BTreeMap::new();
+        for &i in &self.report_units {
+            let u = &self.units[i];
+            let r =
+                UnitReport { primitive: u.primitive, transistors: u.transistors(), cells: u.hw.netlist().cell_count() };
+            units.insert(u.name.clone(), r);
+        }
+        let head = NetReport::head(ctx, &self.format_name(), self.mode, &self.profile, samples, units);
+        let t = Tally::of_layers(ctx, head, disagreeing, [gate_ok, ref_ok, float_ok], layers);
+        Ok(match shard {
+            None => t.finish(),
+            Some(p) => t.finish_shard(p.index, p.count, p.first_sample, p.total_samples),
+        })
+    }
+}
+
+/// Why [`GateNet::run_range`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RangeError {
+    /// The run itself.
+    #[error(transparent)]
+    Nn(#[from] NnError),
+    /// The shard could not be counted exactly.
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+}
+
+/// An integer network's arithmetic on its slots.
+#[derive(Debug)]
+pub struct IntNet {
+    /// The quantised network.
+    pub qnet: QuantNet,
+    layers: Vec<IntLayer>,
+}
+
+/// The slots of an integer layer's processing element.
+#[derive(Debug)]
+struct IntLayer {
+    /// Per slot: the unit's spec (its reference function; `None` for a selector).
+    specs: Vec<Option<UnitSpec>>,
+    /// Per slot: the primitive its operations count as.
+    prims: Vec<Primitive>,
+    mul: usize,
+    acc: usize,
+    /// ReLU slot, and whether it is a `max` unit (else an AND mask).
+    relu: Option<(usize, bool)>,
+    leaky: Option<[usize; 2]>,
+    /// Requantisation: multiplier, rounding adder, upper clamp, lower clamp.
+    requant: Option<[usize; 4]>,
+    batchnorm: Option<[usize; 6]>,
+    act: Option<MicroSlots>,
+    softmax: Option<MicroSlots>,
+}
+
+/// A fixed-point micro-program ([`tosim_micro::fixed`]) mapped onto slots.
+///
+/// Every (unit design, primitive) pair of the program is one unit instance
+/// per processing element: the adder inside the exponential is not the adder
+/// of the softmax sum. An instance performs its steps in program order,
+/// sample after sample. For a softmax, step `i` runs on the units of neuron
+/// `lanes[i]`: neuron o compares the running maximum with its value, subtracts
+/// the maximum from its value, takes the exponential, adds it to the running
+/// sum and divides it by the sum; the reductions pass from neuron to neuron.
+#[derive(Debug)]
+struct MicroSlots {
+    program: FixedProgram,
+    /// Per step: its slot (`None` for wiring).
+    step_slot: Vec<Option<usize>>,
+    /// Per step: the element whose units perform it (0 for one-value programs).
+    lanes: Vec<usize>,
+}
+
+/// The signed multiplier of `width` bits the profile names.
+fn mul_spec(u: &FormatUnits, width: u32) -> UnitSpec {
+    let s = UnitSpec::new(Kind::Mul, u.multiply, width).signed(true);
+    match u.multiply_final_adder {
+        Some(a) => s.with_final_adder(a),
+        None => s,
+    }
+}
+
+/// Builds a layer's slots: each one a unit of the cache.
+struct SlotBuilder<'a> {
+    cache: &'a mut UnitCache,
+    unit: Vec<usize>,
+    specs: Vec<Option<UnitSpec>>,
+    prims: Vec<Primitive>,
+    /// Distinct units in the order the report lists them.
+    order: Vec<usize>,
+}
+
+impl SlotBuilder<'_> {
+    fn slot_of(&mut self, unit: usize, spec: Option<UnitSpec>, prim: Primitive) -> usize {
+        if !self.order.contains(&unit) {
+            self.order.push(unit);
+        }
+        self.unit.push(unit);
+        self.specs.push(spec);
+        self.prims.push(prim);
+        self.unit.len() - 1
+    }
+
+    fn slot(&mut self, spec: UnitSpec, prim: Primitive) -> Result<usize> {
+        let u = self.cache.int(spec, prim)?;
+        Ok(self.slot_of(u, Some(spec), prim))
+    }
+
+    /// The unit serving a micro-program step (`None` for wiring).
+    fn micro_unit(
+        &mut self,
+        op: MicroOp,
+        role: Role,
+        u: &FormatUnits,
+    ) -> Result<Option<(usize, Option<UnitSpec>, Primitive)>> {
+        let prim = |p: Primitive| if role == Role::Exp { Primitive::Exp } else { p };
+        let spec = match op {
+            MicroOp::IntAdd { width } => UnitSpec::new(Kind::Add, u.accumulate, width),
+            MicroOp::IntSub { width } => UnitSpec::new(Kind::Sub, u.accumulate, width),
+            MicroOp::IntMulShr { width, .. } => mul_spec(u, width),
+            MicroOp::IntMax { width } => UnitSpec::new(Kind::Max, u.compare, width).signed(true),
+            MicroOp::IntSar { width } => UnitSpec::new(Kind::Sar, tosim_units::Arch::Barrel, width),
+            MicroOp::IntDiv { width } => UnitSpec::new(Kind::Div, u.divide, width).with_final_adder(u.accumulate),
+            MicroOp::IntSqrt { width } => UnitSpec::new(Kind::Sqrt, u.sqrt, width).with_final_adder(u.accumulate),
+            MicroOp::Select { width } => {
+                let name = format!("select{width}");
+                let p = prim(Primitive::Compare);
+                let i = self.cache.get(&name, p, || {
+                    MicroOp::select_netlist(width)
+                        .map_err(|source| HardwareError::GenerateFloat { unit: name.clone(), source }.into())
+                })?;
+                return Ok(Some((i, None, p)));
+            }
+            _ => return Ok(None),
+        };
+        let p = prim(match op {
+            MicroOp::IntAdd { .. } | MicroOp::IntSub { .. } => Primitive::Add,
+            MicroOp::IntMulShr { .. } => Primitive::Multiply,
+            MicroOp::IntDiv { .. } => Primitive::Divide,
+            MicroOp::IntSqrt { .. } => Primitive::Sqrt,
+            _ => Primitive::Compare,
+        });
+        Ok(Some((self.cache.int(spec, p)?, Some(spec), p)))
+    }
+
+    /// A fixed-point program on slots: one slot per distinct unit of the program.
+    fn program(&mut self, program: &FixedProgram, u: &FormatUnits) -> Result<MicroSlots> {
+        let mut seen: Vec<(usize, usize)> = Vec::new(); // (unit, slot)
+        let mut step_slot = Vec::with_capacity(program.program.steps.len());
+        for (s, &role) in program.program.steps.iter().zip(&program.roles) {
+            let slot =
+                self.micro_unit(s.op, role, u)?.map(|(unit, spec, p)| match seen.iter().find(|(x, _)| *x == unit) {
+                    Some(&(_, slot)) => slot,
+                    None => {
+                        let slot = self.slot_of(unit, spec, p);
+                        seen.push((unit, slot));
+                        slot
+                    }
+                });
+            step_slot.push(slot);
+        }
+        Ok(MicroSlots { program: program.clone(), step_slot, lanes: program.lanes.clone() })
+    }
+}
+
+impl IntLayer {
+    /// The layer's slots, its plan and the units in report order.
+    fn build(
+        qnet: &QuantNet,
+        ql: &crate::quant::QLayer,
+        u: &FormatUnits,
+        cache: &mut UnitCache,
+    ) -> Result<(IntLayer, LayerPlan, Vec<usize>)> {
+        let f = qnet.format;
+        let (b, a) = (f.bits(), f.acc_bits());
+        let mut sb = SlotBuilder { cache, unit: Vec::new(), specs: Vec::new(), prims: Vec::new(), order: Vec::new() };
+        let mul = sb.slot(mul_spec(u, b), Primitive::Multiply)?;
+        let acc = sb.slot(UnitSpec::new(Kind::Add, u.accumulate, a), Primitive::Add)?;
+        let relu = if ql.relu {
+            match u.relu {
+                ReluUnit::Max => {
+                    Some((sb.slot(UnitSpec::new(Kind::Max, u.compare, a).signed(true), Primitive::Compare)?, true))
+                }
+                ReluUnit::Mask => {
+                    Some((sb.slot(UnitSpec::new(Kind::Relu, tosim_units::Arch::Mask, a), Primitive::Compare)?, false))
+                }
+            }
+        } else {
+            None
+        };
+        let leaky = match &ql.leaky {
+            Some(_) => Some([
+                sb.slot(mul_spec(u, a), Primitive::Multiply)?,
+                sb.slot(UnitSpec::new(Kind::Max, u.compare, a).signed(true), Primitive::Compare)?,
+            ]),
+            None => None,
+        };
+        let requant = match &ql.requant {
+            Some(r) => {
+                let m = sb.slot(mul_spec(u, r.mul_bits), Primitive::Multiply)?;
+                let rnd = sb.slot(UnitSpec::new(Kind::Add, u.accumulate, r.clamp_bits + 1), Primitive::Add)?;
+                let clamp = UnitSpec::new(Kind::Max, u.compare, r.clamp_bits).signed(true);
+                let hi = sb.slot(clamp, Primitive::Compare)?;
+                let lo = sb.slot(clamp, Primitive::Compare)?;
+                Some([m, rnd, hi, lo])
+            }
+            None => None,
+        };
+        let act = match &ql.act {
+            Some(p) => Some(sb.program(p, u)?),
+            None => None,
+        };
+        let softmax = match &ql.softmax {
+            Some(p) => Some(sb.program(p, u)?),
+            None => None,
+        };
+        let batchnorm = match &ql.batchnorm {
+            Some(bn) => {
+                let d = QBatchNorm::DIV_BITS;
+                Some([
+                    sb.slot(UnitSpec::new(Kind::Sub, u.accumulate, a), Primitive::Add)?,
+                    sb.slot(
+                        UnitSpec::new(Kind::Sqrt, u.sqrt, QBatchNorm::ROOT_BITS).with_final_adder(u.accumulate),
+                        Primitive::Sqrt,
+                    )?,
+                    sb.slot(
+                        UnitSpec::new(Kind::Div, u.divide, d).signed(true).with_final_adder(u.accumulate),
+                        Primitive::Divide,
+                    )?,
+                    sb.slot(mul_spec(u, bn.mul_bits), Primitive::Multiply)?,
+                    sb.slot(UnitSpec::new(Kind::Add, u.accumulate, a + 1), Primitive::Add)?,
+                    sb.slot(UnitSpec::new(Kind::Add, u.accumulate, a), Primitive::Add)?,
+                ])
+            }
+            None => None,
+        };
+        // The report lists a layer's units as mul, acc, relu, leaky, requant,
+        // batch norm, then the programs' units.
+        let mut order = vec![sb.unit[mul], sb.unit[acc]];
+        let fixed_slots: Vec<usize> = relu
+            .map(|r| vec![r.0])
+            .unwrap_or_default()
+            .into_iter()
+            .chain(leaky.iter().flatten().copied())
+            .chain(requant.iter().flat_map(|r| [r[0], r[1], r[2]]))
+            .chain(batchnorm.iter().flatten().copied())
+            .collect();
+        order.extend(fixed_slots.iter().map(|&s| sb.unit[s]));
+        for m in act.iter().chain(&softmax) {
+            let mut us: Vec<usize> = Vec::new();
+            for s in m.step_slot.iter().flatten() {
+                if !us.contains(&sb.unit[*s]) {
+                    us.push(sb.unit[*s]);
+                }
+            }
+            order.extend(us);
+        }
+        let mut seen = Vec::new();
+        order.retain(|u| {
+            let new = !seen.contains(u);
+            seen.push(*u);
+            new
+        });
+        let plan =
+            LayerPlan { name: ql.name.clone(), elements: ql.dense.outputs, macs: ql.dense.inputs, slots: sb.unit };
+        let layer =
+            IntLayer { specs: sb.specs, prims: sb.prims, mul, acc, relu, leaky, requant, batchnorm, act, softmax };
+        Ok((layer, plan, order))
+    }
+}
+
 fn mask(v: i64, bits: u32) -> u128 {
     (v as i128 as u128) & ((1u128 << bits) - 1)
 }
@@ -330,374 +814,190 @@ fn sext(v: u128, bits: u32) -> i64 {
     (((v << sh) as i128) >> sh) as i64
 }
 
-/// The signed multiplier of `width` bits the profile names.
-fn mul_spec(u: &FormatUnits, width: u32) -> UnitSpec {
-    let s = UnitSpec::new(Kind::Mul, u.multiply, width).signed(true);
-    match u.multiply_final_adder {
-        Some(a) => s.with_final_adder(a),
-        None => s,
-    }
-}
-
-/// Unit builder with a cache by design name and primitive.
-struct Units<'a> {
-    lib: &'a Library,
-    mode: Mode,
-    built: Vec<Arc<HwUnit>>,
-}
-
-impl Units<'_> {
-    fn get(&mut self, spec: UnitSpec, primitive: Primitive) -> Result<Arc<HwUnit>> {
-        let name = spec.design_name();
-        self.get_netlist(Some(spec), &name, primitive, || generate(&spec).map_err(|e| e.to_string()))
-    }
-
-    /// The unit serving a micro-program step (`None` for wiring).
-    fn micro(&mut self, op: MicroOp, role: Role, u: &FormatUnits) -> Result<Option<Arc<HwUnit>>> {
-        let prim = |p: Primitive| if role == Role::Exp { Primitive::Exp } else { p };
-        let spec = match op {
-            MicroOp::IntAdd { width } => UnitSpec::new(Kind::Add, u.accumulate, width),
-            MicroOp::IntSub { width } => UnitSpec::new(Kind::Sub, u.accumulate, width),
-            MicroOp::IntMulShr { width, .. } => mul_spec(u, width),
-            MicroOp::IntMax { width } => UnitSpec::new(Kind::Max, u.compare, width).signed(true),
-            MicroOp::IntSar { width } => UnitSpec::new(Kind::Sar, tosim_units::Arch::Barrel, width),
-            MicroOp::IntDiv { width } => UnitSpec::new(Kind::Div, u.divide, width).with_final_adder(u.accumulate),
-            MicroOp::IntSqrt { width } => UnitSpec::new(Kind::Sqrt, u.sqrt, width).with_final_adder(u.accumulate),
-            MicroOp::Select { width } => {
-                let name = format!("select{width}");
-                let n = self.get_netlist(None, &name, prim(Primitive::Compare), || {
-                    MicroOp::select_netlist(width).map_err(|e| e.to_string())
-                })?;
-                return Ok(Some(n));
+impl IntNet {
+    /// The reference output buses of the unit in `slot` on `ops`.
+    fn unit_ref(&self, l: &IntLayer, slot: usize, ops: &[u128]) -> Result<Vec<u128>> {
+        match &l.specs[slot] {
+            Some(spec) => tosim_units::reference(spec, ops)
+                .map_err(|source| HardwareError::Generate { unit: spec.design_name(), source }.into()),
+            // Selectors carry their width in the step ([`IntNet::micro`]).
+            None => {
+                Err(HardwareError::Other { unit: format!("slot {slot}"), what: "a selector outside a program".into() }
+                    .into())
             }
-            _ => return Ok(None),
-        };
-        let p = match op {
-            MicroOp::IntAdd { .. } | MicroOp::IntSub { .. } => Primitive::Add,
-            MicroOp::IntMulShr { .. } => Primitive::Multiply,
-            MicroOp::IntDiv { .. } => Primitive::Divide,
-            MicroOp::IntSqrt { .. } => Primitive::Sqrt,
-            _ => Primitive::Compare,
-        };
-        Ok(Some(self.get(spec, prim(p))?))
-    }
-
-    /// A fixed-point program on units; `lanes` gives each step's neuron.
-    fn program(&mut self, program: FixedProgram, u: &FormatUnits) -> Result<MicroUnits> {
-        let mut units: Vec<Arc<HwUnit>> = Vec::new();
-        let mut step_unit = Vec::with_capacity(program.program.steps.len());
-        for (s, &role) in program.program.steps.iter().zip(&program.roles) {
-            let h = self.micro(s.op, role, u)?;
-            step_unit.push(h.map(|h| match units.iter().position(|x| Arc::ptr_eq(x, &h)) {
-                Some(i) => i,
-                None => {
-                    units.push(h);
-                    units.len() - 1
-                }
-            }));
         }
-        let lanes = program.lanes.clone();
-        Ok(MicroUnits { program, step_unit, lanes, units })
     }
 
-    fn get_netlist(
-        &mut self,
-        spec: Option<UnitSpec>,
-        name: &str,
-        primitive: Primitive,
-        make: impl FnOnce() -> std::result::Result<Netlist, String>,
-    ) -> Result<Arc<HwUnit>> {
-        if let Some(u) = self.built.iter().find(|u| u.design == name && u.primitive == primitive) {
-            return Ok(u.clone());
+    /// One operation of `slot`: recorded with its reference result (the first output bus).
+    #[inline]
+    fn ev<S: Sink>(&self, l: &IntLayer, s: &mut S, slot: usize, ops: &[u128]) -> Result<u128> {
+        let out = self.unit_ref(l, slot, ops)?;
+        let y = out.first().copied().unwrap_or(0);
+        s.op(slot, l.prims[slot], ops, y);
+        Ok(y)
+    }
+
+    /// Runs a micro-program's steps; step `i`'s unit operation goes to
+    /// `sinks[lane(i)]`.
+    fn micro<S: Sink>(
+        &self,
+        l: &IntLayer,
+        m: &MicroSlots,
+        sinks: &mut [S],
+        lane: impl Fn(usize) -> usize,
+        inputs: &[u128],
+    ) -> Result<Vec<u128>> {
+        let p = &m.program.program;
+        let mut r = vec![0u128; p.regs];
+        for (&reg, &v) in p.inputs.iter().zip(inputs) {
+            r[reg] = v;
         }
-        let hw = |what: String| HardwareError { unit: name.to_string(), what };
-        let netlist = make().map_err(hw)?;
-        let models = self.lib.bind(&netlist).map_err(|e| hw(e.to_string()))?;
-        let program = Program::compile(&netlist, &models).map_err(|e| hw(e.to_string()))?;
-        let glitch = match self.mode {
-            Mode::Zero => None,
-            Mode::Glitch => {
-                Some(GlitchProgram::compile(&netlist, &models, Delay::Unit).map_err(|e| hw(e.to_string()))?)
-            }
-        };
-        let u = Arc::new(HwUnit { spec, design: name.to_string(), netlist, program, primitive, glitch });
-        self.built.push(u.clone());
-        Ok(u)
-    }
-}
-
-impl GateNet {
-    /// Generates, binds and compiles every unit the profile names for `qnet`
-    /// (zero-delay mode).
-    pub fn new(qnet: QuantNet, profile: Profile) -> Result<GateNet> {
-        GateNet::with_mode(qnet, profile, Mode::Zero)
-    }
-
-    /// Like [`GateNet::new`]; in [`Mode::Glitch`] every unit also runs on the
-    /// unit-delay glitch simulator (slower).
-    pub fn with_mode(qnet: QuantNet, profile: Profile, mode: Mode) -> Result<GateNet> {
-        let lib = Library::named(&profile.binding, None)
-            .map_err(|e| HardwareError { unit: format!("library {}", profile.binding), what: e.to_string() })?;
-        let f = qnet.format;
-        let u = profile.units(f).clone();
-        let mut units = Units { lib: &lib, mode, built: Vec::new() };
-        let mut layers = Vec::new();
-        for l in &qnet.layers {
-            let mul_spec = |w: u32| mul_spec(&u, w);
-            let mul = units.get(mul_spec(f.bits()), Primitive::Multiply)?;
-            let acc = units.get(UnitSpec::new(Kind::Add, u.accumulate, f.acc_bits()), Primitive::Add)?;
-            let relu = if l.relu {
-                let spec = match u.relu {
-                    ReluUnit::Max => UnitSpec::new(Kind::Max, u.compare, f.acc_bits()).signed(true),
-                    ReluUnit::Mask => UnitSpec::new(Kind::Relu, tosim_units::Arch::Mask, f.acc_bits()),
-                };
-                Some(units.get(spec, Primitive::Compare)?)
-            } else {
-                None
-            };
-            let leaky = match &l.leaky {
-                Some(_) => Some([
-                    units.get(mul_spec(f.acc_bits()), Primitive::Multiply)?,
-                    units.get(UnitSpec::new(Kind::Max, u.compare, f.acc_bits()).signed(true), Primitive::Compare)?,
-                ]),
-                None => None,
-            };
-            let requant = match &l.requant {
-                Some(r) => Some([
-                    units.get(mul_spec(r.mul_bits), Primitive::Multiply)?,
-                    units.get(UnitSpec::new(Kind::Add, u.accumulate, r.clamp_bits + 1), Primitive::Add)?,
-                    units.get(UnitSpec::new(Kind::Max, u.compare, r.clamp_bits).signed(true), Primitive::Compare)?,
-                ]),
-                None => None,
-            };
-            let act = match &l.act {
-                Some(p) => Some(units.program(p.clone(), &u)?),
-                None => None,
-            };
-            let softmax = match &l.softmax {
-                Some(p) => Some(units.program(p.clone(), &u)?),
-                None => None,
-            };
-            let batchnorm = match &l.batchnorm {
-                Some(bn) => {
-                    let (a, d) = (f.acc_bits(), QBatchNorm::DIV_BITS);
-                    Some([
-                        units.get(UnitSpec::new(Kind::Sub, u.accumulate, a), Primitive::Add)?,
-                        units.get(
-                            UnitSpec::new(Kind::Sqrt, u.sqrt, QBatchNorm::ROOT_BITS).with_final_adder(u.accumulate),
-                            Primitive::Sqrt,
-                        )?,
-                        units.get(
-                            UnitSpec::new(Kind::Div, u.divide, d).signed(true).with_final_adder(u.accumulate),
-                            Primitive::Divide,
-                        )?,
-                        units.get(mul_spec(bn.mul_bits), Primitive::Multiply)?,
-                        units.get(UnitSpec::new(Kind::Add, u.accumulate, a + 1), Primitive::Add)?,
-                        units.get(UnitSpec::new(Kind::Add, u.accumulate, a), Primitive::Add)?,
-                    ])
-                }
-                None => None,
-            };
-            layers.push(LayerUnits { mul, acc, relu, leaky, requant, batchnorm, act, softmax });
-        }
-        Ok(GateNet { qnet, profile, layers, mode })
-    }
-
-    /// Runs every sample (quantised inputs, `samples × width`) through the
-    /// gate-level units, layer by layer, neurons in parallel. `progress` is called
-    /// after each neuron with (layer index, neurons done in the layer, neurons in the layer).
-    pub fn run(&self, x: &[Vec<i64>], progress: &(dyn Fn(usize, usize, usize) + Sync)) -> Vec<LayerRun> {
-        let mut runs: Vec<LayerRun> = Vec::with_capacity(self.layers.len());
-        let mut input: Vec<Vec<i64>> = x.to_vec();
-        for (li, (ql, hw)) in self.qnet.layers.iter().zip(&self.layers).enumerate() {
-            let done = AtomicUsize::new(0);
-            let n = ql.dense.outputs;
-            let neurons: Vec<NeuronRun> = (0..n)
-                .into_par_iter()
-                .map(|o| {
-                    let r = self.neuron(ql, hw, o, &input);
-                    progress(li, done.fetch_add(1, Ordering::Relaxed) + 1, n);
-                    r
+        for (i, st) in p.steps.iter().enumerate() {
+            let args: Vec<u128> = st
+                .srcs
+                .iter()
+                .map(|x| match *x {
+                    Src::Reg(j) => r[j],
+                    Src::Const(c) => c,
                 })
                 .collect();
-            let mut neurons = neurons;
-            if let Some(mu) = &hw.softmax {
-                self.softmax(mu, &mut neurons, x.len());
-            }
-            let run = LayerRun { name: ql.name.clone(), neurons };
-            input = (0..x.len()).map(|s| run.sample_outputs(s)).collect();
-            runs.push(run);
+            r[st.dst] = match m.step_slot[i] {
+                None => fixed::plain_op(st.op, &args),
+                Some(slot) => {
+                    let ops = fixed::unit_operands(st.op, &args);
+                    let out = match st.op {
+                        MicroOp::Select { width } => {
+                            vec![if ops[0] >> (width - 1) & 1 == 1 { ops[2] } else { ops[1] }]
+                        }
+                        _ => self.unit_ref(l, slot, &ops)?,
+                    };
+                    sinks[lane(i)].op(slot, l.prims[slot], &ops, out.first().copied().unwrap_or(0));
+                    fixed::unit_result(st.op, &out)
+                }
+            };
         }
-        runs
+        Ok(p.outputs.iter().map(|&o| r[o]).collect())
     }
 
-    /// The layer's softmax: every sample's outputs through the program (steps
-    /// on their neurons' units), then each neuron's unit streams simulated
-    /// and added to its counts; the outputs become the softmax's.
-    fn softmax(&self, mu: &MicroUnits, neurons: &mut [NeuronRun], samples: usize) {
-        let b = self.qnet.format.bits();
-        let mut streams = mu.streams(neurons.len());
-        for s in 0..samples {
-            let xs: Vec<u128> = neurons.iter().map(|n| mask(n.outputs[s], b)).collect();
-            let ys = mu.exec(&xs, &mut streams);
-            for (n, y) in neurons.iter_mut().zip(ys) {
-                n.outputs[s] = sext(y, b);
-            }
-        }
-        neurons.par_iter_mut().zip(streams).for_each(|(n, st)| {
-            for (u, ops) in mu.units.iter().zip(st) {
-                simulate(u, ops, samples, n);
-            }
-        });
+    fn shapes(&self) -> Vec<LayerShape> {
+        self.qnet
+            .layers
+            .iter()
+            .map(|ql| LayerShape {
+                name: ql.name.clone(),
+                folded: ql.folded.clone(),
+                inputs: ql.dense.inputs,
+                neurons: ql.dense.outputs,
+                relu_like: ql.relu || ql.leaky.is_some(),
+            })
+            .collect()
     }
+}
 
-    /// One neuron over all samples.
-    fn neuron(&self, ql: &QLayer, hw: &LayerUnits, o: usize, input: &[Vec<i64>]) -> NeuronRun {
+impl Arith for IntNet {
+    fn element<S: Sink>(&self, li: usize, s: &mut S, o: usize, x: &[i64]) -> Result<i64> {
+        let ql = &self.qnet.layers[li];
+        let l = &self.layers[li];
         let f = self.qnet.format;
         let (b, a) = (f.bits(), f.acc_bits());
         let q = f.qmax();
         let d = &ql.dense;
-        let w = d.row(o);
-        let samples = input.len();
-        // Operation sequences, one per unit instance: (unit, operands per op, ops per sample, values).
-        let mut mul_ops = Vec::with_capacity(samples * d.inputs * 2);
-        let mut acc_ops = Vec::with_capacity(samples * (d.inputs + 1) * 3);
-        let mut relu_ops = Vec::new();
-        let (mut lk_mul_ops, mut lk_max_ops) = (Vec::new(), Vec::new());
-        let (mut rq_ops, mut rnd_ops, mut hi_ops, mut lo_ops) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut outputs = Vec::with_capacity(samples);
-        let mut bn_ops: [Vec<u128>; 6] = Default::default();
-        let mut act_streams = hw.act.as_ref().map_or_else(Vec::new, |mu| mu.streams(1));
-        let ev = |u: &HwUnit, ops: &mut Vec<u128>, operands: &[u128]| -> u128 {
-            ops.extend_from_slice(operands);
-            tosim_netlist::eval(&u.netlist, operands)[0]
+        let (pm, am) = ((1u128 << (2 * b)) - 1, (1u128 << a) - 1);
+        let mut acc: u128 = 0;
+        for (&wi, &xi) in d.row(o).iter().zip(x) {
+            // Signed b×b product on 2b bits; then the A-bit accumulator (carry-in 0).
+            let p = (i128::from(wi) * i128::from(xi)) as u128 & pm;
+            s.op(l.mul, Primitive::Multiply, &[mask(wi, b), mask(xi, b)], p);
+            let pa = mask(sext(p, 2 * b), a);
+            let sum = (acc + pa) & am;
+            s.op(l.acc, Primitive::Add, &[acc, pa, 0], sum);
+            acc = sum;
+        }
+        let bias = mask(d.bias[o], a);
+        let sum = (acc + bias) & am;
+        s.op(l.acc, Primitive::Add, &[acc, bias, 0], sum);
+        acc = sum;
+        if let (Some(bn), Some([sub, sq, dv, mu, rnd, add])) = (&ql.batchnorm, &l.batchnorm) {
+            let db = QBatchNorm::DIV_BITS;
+            let dd = self.ev(l, s, *sub, &[acc, mask(bn.mean[o], a)])?;
+            let root = self.ev(l, s, *sq, &[u128::from(bn.radicand[o])])?;
+            // d·2^h fills the 64-bit signed divider's dividend.
+            let num = ((i128::from(sext(dd, a)) << bn.shift) as u128) & ((1u128 << db) - 1);
+            let qv = sext(self.ev(l, s, *dv, &[num, root])?, db);
+            let mb = bn.mul_bits;
+            let p = sext128(self.ev(l, s, *mu, &[mask(qv, mb), mask(bn.gain[o], mb)])?, 2 * mb);
+            let u = p >> (bn.gain_shift[o] - 1);
+            let t = sext(self.ev(l, s, *rnd, &[(u as u128) & ((1u128 << (a + 1)) - 1), 1, 0])? >> 1, a);
+            acc = self.ev(l, s, *add, &[mask(t, a), mask(bn.offset[o], a), 0])?;
+        }
+        let r = match (l.relu, &l.leaky, &ql.leaky) {
+            (Some((slot, true)), _, _) => self.ev(l, s, slot, &[acc, 0])?,
+            (Some((slot, false)), _, _) => self.ev(l, s, slot, &[acc])?,
+            (None, Some([mu, mx]), Some(lk)) => {
+                // A×A product: up to 96 bits, i128.
+                let p = sext128(self.ev(l, s, *mu, &[acc, mask(lk.multiplier, a)])?, 2 * a);
+                self.ev(l, s, *mx, &[acc, ((p >> lk.shift) as u128) & ((1u128 << a) - 1)])?
+            }
+            _ => acc,
         };
-        // The units are combinational: a result depends on the operands only, so
-        // the multiplier's and the accumulator's results are evaluated once per
-        // distinct operand pair (only a lookup, never iterated: order-free).
-        let mut mul_memo: HashMap<(u128, u128), u128> = HashMap::new();
-        let mut acc_memo: HashMap<(u128, u128), u128> = HashMap::new();
-        let memo = |u: &HwUnit, m: &mut HashMap<(u128, u128), u128>, ops: &mut Vec<u128>, a0: u128, a1: u128| {
-            let operands: &[u128] = if u.spec.map(|s| s.kind) == Some(Kind::Add) { &[a0, a1, 0] } else { &[a0, a1] };
-            ops.extend_from_slice(operands);
-            *m.entry((a0, a1)).or_insert_with(|| tosim_netlist::eval(&u.netlist, operands)[0])
+        let r = sext(r, a);
+        let y = match (&ql.requant, &l.requant) {
+            (Some(rq), Some([mu, rnd, hi, lo])) => {
+                let v = rq.mul_bits;
+                let wb = rq.clamp_bits;
+                // The product has up to 2·64 bits: i128.
+                let p = sext128(self.ev(l, s, *mu, &[mask(r, v), mask(rq.multiplier, v)])?, 2 * v);
+                let u = p >> (rq.shift - 1);
+                let t = sext(self.ev(l, s, *rnd, &[(u as u128) & ((1u128 << (wb + 1)) - 1), 1, 0])? >> 1, wb);
+                let h = self.ev(l, s, *hi, &[mask(!t, wb), mask(!q, wb)])?;
+                let y = sext(!h, wb);
+                if ql.relu {
+                    y
+                } else {
+                    sext(self.ev(l, s, *lo, &[mask(y, wb), mask(-q, wb)])?, wb)
+                }
+            }
+            _ => r,
         };
-        for x in input {
-            let mut acc: u128 = 0;
-            for (&wi, &xi) in w.iter().zip(x) {
-                let p = memo(&hw.mul, &mut mul_memo, &mut mul_ops, mask(wi, b), mask(xi, b));
-                let p = mask(sext(p, 2 * b), a);
-                acc = memo(&hw.acc, &mut acc_memo, &mut acc_ops, acc, p);
-            }
-            acc = memo(&hw.acc, &mut acc_memo, &mut acc_ops, acc, mask(d.bias[o], a));
-            if let (Some(bn), Some([sub, sq, dv, mu, rnd, add])) = (&ql.batchnorm, &hw.batchnorm) {
-                let db = QBatchNorm::DIV_BITS;
-                let dd = ev(sub, &mut bn_ops[0], &[acc, mask(bn.mean[o], a)]);
-                let root = ev(sq, &mut bn_ops[1], &[u128::from(bn.radicand[o])]);
-                // d·2^h fills the 64-bit signed divider's dividend.
-                let num = ((i128::from(sext(dd, a)) << bn.shift) as u128) & ((1u128 << db) - 1);
-                let qv = sext(ev(dv, &mut bn_ops[2], &[num, root]), db);
-                let mb = bn.mul_bits;
-                let p = sext128(ev(mu, &mut bn_ops[3], &[mask(qv, mb), mask(bn.gain[o], mb)]), 2 * mb);
-                let u = p >> (bn.gain_shift[o] - 1);
-                let t = sext(ev(rnd, &mut bn_ops[4], &[(u as u128) & ((1u128 << (a + 1)) - 1), 1, 0]) >> 1, a);
-                acc = ev(add, &mut bn_ops[5], &[mask(t, a), mask(bn.offset[o], a), 0]);
-            }
-            let r = match (&hw.relu, &hw.leaky, &ql.leaky) {
-                (Some(u), _, _) if u.spec.map(|s| s.kind) == Some(Kind::Max) => ev(u, &mut relu_ops, &[acc, 0]),
-                (Some(u), _, _) => ev(u, &mut relu_ops, &[acc]),
-                (None, Some([mu, mx]), Some(lk)) => {
-                    // A×A product: up to 96 bits, i128.
-                    let p = sext128(ev(mu, &mut lk_mul_ops, &[acc, mask(lk.multiplier, a)]), 2 * a);
-                    ev(mx, &mut lk_max_ops, &[acc, ((p >> lk.shift) as u128) & ((1u128 << a) - 1)])
-                }
-                _ => acc,
-            };
-            let r = sext(r, a);
-            let y = match (&ql.requant, &hw.requant) {
-                (Some(rq), Some([mu, rnd, cl])) => {
-                    let v = rq.mul_bits;
-                    let wb = rq.clamp_bits;
-                    // The product has up to 2·64 bits: i128.
-                    let p = sext128(ev(mu, &mut rq_ops, &[mask(r, v), mask(rq.multiplier, v)]), 2 * v);
-                    let u = p >> (rq.shift - 1);
-                    let s = ev(rnd, &mut rnd_ops, &[(u as u128) & ((1u128 << (wb + 1)) - 1), 1, 0]);
-                    let t = sext(s >> 1, wb);
-                    let hi = ev(cl, &mut hi_ops, &[mask(!t, wb), mask(!q, wb)]);
-                    let y = sext(!hi, wb);
-                    if ql.relu {
-                        y
-                    } else {
-                        sext(ev(cl, &mut lo_ops, &[mask(y, wb), mask(-q, wb)]), wb)
-                    }
-                }
-                _ => r,
-            };
-            let y = match &hw.act {
-                Some(mu) => sext(mu.exec(&[mask(y, b)], &mut act_streams)[0], b),
-                None => y,
-            };
-            outputs.push(y);
+        Ok(match &l.act {
+            Some(m) => sext(self.micro(l, m, std::slice::from_mut(s), |_| 0, &[mask(y, b)])?[0], b),
+            None => y,
+        })
+    }
+
+    fn has_across(&self, li: usize) -> bool {
+        self.layers[li].softmax.is_some()
+    }
+
+    fn across<S: Sink>(&self, li: usize, sinks: &mut [S], v: &mut [i64]) -> Result<()> {
+        let l = &self.layers[li];
+        let Some(m) = &l.softmax else { return Ok(()) };
+        let b = self.qnet.format.bits();
+        let xs: Vec<u128> = v.iter().map(|&y| mask(y, b)).collect();
+        let ys = self.micro(l, m, sinks, |i| m.lanes[i], &xs)?;
+        for (y, out) in v.iter_mut().zip(ys) {
+            *y = sext(out, b);
         }
-        let mut run = NeuronRun { per_sample: vec![0; samples], outputs, ..Default::default() };
-        let mut sim = |u: &HwUnit, ops: Vec<u128>| simulate(u, ops, samples, &mut run);
-        sim(&hw.mul, mul_ops);
-        sim(&hw.acc, acc_ops);
-        if let Some(u) = &hw.relu {
-            sim(u, relu_ops);
-        }
-        if let Some([mu, mx]) = &hw.leaky {
-            sim(mu, lk_mul_ops);
-            sim(mx, lk_max_ops);
-        }
-        if let Some([mu, rnd, cl]) = &hw.requant {
-            sim(mu, rq_ops);
-            sim(rnd, rnd_ops);
-            sim(cl, hi_ops);
-            sim(cl, lo_ops);
-        }
-        if let Some(us) = &hw.batchnorm {
-            for (u, ops) in us.iter().zip(bn_ops) {
-                sim(u, ops);
-            }
-        }
-        if let (Some(mu), Some(st)) = (&hw.act, act_streams.pop()) {
-            for (u, ops) in mu.units.iter().zip(st) {
-                sim(u, ops);
-            }
-        }
-        run
+        Ok(())
     }
 }
 
-/// Simulates one unit instance's operand stream (`ops`: operations of equal
-/// count per sample, in order) and adds its counts to `run` under the unit's
-/// primitive, and its switching TOs to `run`'s per-sample totals.
-fn simulate(u: &HwUnit, ops: Vec<u128>, samples: usize, run: &mut NeuronRun) {
-    let k = u.program.input_widths().len();
-    if ops.is_empty() || samples == 0 {
-        return;
+/// The reference of one integer network on one sample through the engine's
+/// arithmetic (no recording): what [`QuantNet::infer`] computes, used by the tests.
+#[cfg(test)]
+fn int_reference(n: &IntNet, x: &[i64]) -> Result<Vec<Vec<i64>>> {
+    let mut layers: Vec<Vec<i64>> = Vec::new();
+    for li in 0..n.layers.len() {
+        let input = layers.last().map_or(x, |v| v.as_slice()).to_vec();
+        let mut out = (0..n.qnet.layers[li].dense.outputs)
+            .map(|o| n.element(li, &mut NoSink, o, &input))
+            .collect::<Result<Vec<i64>>>()?;
+        if n.has_across(li) {
+            n.across(li, &mut vec![NoSink; out.len()], &mut out)?;
+        }
+        layers.push(out);
     }
-    let n_ops = (ops.len() / k) as u64;
-    let per = n_ops / samples as u64;
-    let stream = Recorded::new(k, ops);
-    let act = run_zero_delay(
-        &u.program,
-        &stream,
-        &Options { per_op_stats: false, record_per_op: true, ..Options::default() },
-    );
-    let per_op = act.per_op.unwrap_or_default();
-    let mut sw = 0u64;
-    for (i, c) in per_op.iter().enumerate() {
-        sw += c.switching_tos;
-        run.per_sample[(i as u64 / per) as usize] += c.switching_tos;
-    }
-    let glitch_tos = u.glitch.as_ref().and_then(|gp| {
-        let opts = GlitchOptions { base: Options { per_op_stats: false, ..Options::default() }, transport: false };
-        gp.report(&run_glitch(gp, &stream, &opts), false).glitch_tos
-    });
-    let e = run.by_primitive.entry(u.primitive).or_default();
-    *e += &Counts { operations: n_ops, static_tos: u.transistors() * n_ops, switching_tos: sw, glitch_tos };
+    Ok(layers)
 }
 
 #[cfg(test)]
@@ -705,15 +1005,20 @@ mod tests {
     use std::path::PathBuf;
 
     use super::LayerRun;
-    use crate::{load_onnx, DataSet, GateNet, IntFormat, Profile, QuantNet};
+    use crate::{load_onnx, DataSet, GateNet, IntFormat, NetArith, Profile, QuantNet};
 
     /// Quantises the samples of `x` (`width` features each) for `q`, runs them
     /// on the default profile and checks every layer of every sample against
     /// the reference. Returns the quantised samples and the runs.
     fn run_agreeing(q: &QuantNet, x: &[f32], width: usize, what: &str) -> (Vec<Vec<i64>>, Vec<LayerRun>) {
         let xq: Vec<Vec<i64>> = x.chunks(width).map(|s| q.quantise_input(s)).collect();
-        let g = GateNet::new(q.clone(), Profile::default_profile().unwrap()).unwrap();
-        let runs = g.run(&xq, &|_, _, _| {});
+        let g = GateNet::int(q.clone(), Profile::default_profile().unwrap(), crate::Mode::Zero).unwrap();
+        let runs = g.run(&xq, &|_, _, _| {}).unwrap().layers;
+        // The engine's arithmetic without recording is the reference too.
+        let NetArith::Int(int) = &g.arith else { panic!("an integer network") };
+        for xs in &xq {
+            assert_eq!(super::int_reference(int, xs).unwrap(), q.infer(xs).layers, "{what}: engine arithmetic");
+        }
         for (s, xs) in xq.iter().enumerate() {
             let want = q.infer(xs);
             for (l, run) in runs.iter().enumerate() {

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gate::{Counts, GateNet, LayerRun, Primitive};
-use crate::quant::QuantNet;
+use crate::gate::{Counts, LayerRun, Primitive};
 
 /// Distribution of a per-sample quantity. Percentiles are nearest-rank: `pP`
 /// is the smallest value with at least ⌈P/100 · n⌉ samples at or below it.
@@ -258,8 +257,6 @@ pub struct RunContext<'a> {
     pub net: &'a crate::Network,
     /// Float inputs of the samples run (`samples × width`).
     pub x: &'a [f32],
-    /// Quantised inputs of the samples run.
-    pub xq: &'a [Vec<i64>],
     /// Labels of the samples run.
     pub labels: Option<&'a [i64]>,
     /// Include per-neuron detail.
@@ -449,81 +446,5 @@ impl NetReport {
             units,
             shard: None,
         }
-    }
-
-    /// Builds the report of a gate-level run; compares against the reference.
-    pub fn build(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> NetReport {
-        Self::tally(ctx, g, runs).finish()
-    }
-
-    /// Builds the report of shard `index` of `count` (1-based) whose samples
-    /// start at `first_sample` of a run of `total_samples`: the report of its
-    /// own samples, plus the [`ShardInfo`] that `tosim merge` needs
-    /// ([`crate::merge_reports`]).
-    pub fn build_shard(
-        ctx: &RunContext,
-        g: &GateNet,
-        runs: &[LayerRun],
-        index: usize,
-        count: usize,
-        first_sample: usize,
-        total_samples: usize,
-    ) -> NetReport {
-        Self::tally(ctx, g, runs).finish_shard(index, count, first_sample, total_samples)
-    }
-
-    fn tally(ctx: &RunContext, g: &GateNet, runs: &[LayerRun]) -> Tally {
-        let q: &QuantNet = &g.qnet;
-        let samples = ctx.xq.len();
-        let width = ctx.net.input_width();
-        // Agreement and labels.
-        let mut disagreeing = 0;
-        let (mut gate_ok, mut ref_ok, mut float_ok) = (0usize, 0usize, 0usize);
-        for (s, xs) in ctx.xq.iter().enumerate() {
-            let want = q.infer(xs);
-            let got: Vec<Vec<i64>> = runs.iter().map(|r| r.sample_outputs(s)).collect();
-            if got != want.layers {
-                disagreeing += 1;
-            }
-            if let Some(l) = ctx.labels {
-                let gate_label = match got.last() {
-                    Some(v) => label(q, v),
-                    None => -1,
-                };
-                gate_ok += usize::from(gate_label == l[s]);
-                ref_ok += usize::from(q.label(&want) == l[s]);
-                let f = ctx.net.forward_f32(&ctx.x[s * width..(s + 1) * width]);
-                float_ok += usize::from(ctx.net.label_of(&f) == l[s]);
-            }
-        }
-        let layers = q.layers.iter().zip(runs).map(|(ql, run)| {
-            let shape = LayerShape {
-                name: ql.name.clone(),
-                folded: ql.folded.clone(),
-                inputs: ql.dense.inputs,
-                neurons: ql.dense.outputs,
-                relu_like: ql.relu || ql.leaky.is_some(),
-            };
-            (shape, run)
-        });
-        let mut units = BTreeMap::new();
-        for l in &g.layers {
-            for u in l.all() {
-                units.insert(
-                    u.design.clone(),
-                    UnitReport { primitive: u.primitive, transistors: u.transistors(), cells: u.netlist.cell_count() },
-                );
-            }
-        }
-        let head = NetReport::head(ctx, q.format.name(), g.mode, &g.profile, samples, units);
-        Tally::of_layers(ctx, head, disagreeing, [gate_ok, ref_ok, float_ok], layers)
-    }
-}
-
-fn label(q: &QuantNet, logits: &[i64]) -> i64 {
-    let i = crate::model::argmax(logits);
-    match &q.classes {
-        Some(c) => c.get(i).copied().unwrap_or(i as i64),
-        None => i as i64,
     }
 }

@@ -356,22 +356,24 @@ mod tests {
         let (net, data) = digits();
         let q = QuantNet::new(&net, fmt, &data.x).unwrap();
         let xq: Vec<Vec<i64>> = (0..samples).map(|i| q.quantise_input(data.sample(i))).collect();
-        let g = GateNet::with_mode(q, Profile::default_profile().unwrap(), mode).unwrap();
+        let g = GateNet::int(q, Profile::default_profile().unwrap(), mode).unwrap();
         let labels = data.labels.as_deref().unwrap();
         let report = |r: Range<usize>, shard: Option<Shard>| {
-            let runs = run_range(&xq, r.clone(), |x| g.run(x, &|_, _, _| {})).unwrap();
+            let run = g.run_range(&xq, r.clone(), &|_, _, _| {}).unwrap();
             let ctx = RunContext {
                 model: "digits".into(),
                 net: &net,
                 x: &data.x[r.start * 64..r.end * 64],
-                xq: &xq[r.clone()],
                 labels: Some(&labels[r.clone()]),
                 per_neuron,
             };
-            match shard {
-                Some(s) => NetReport::build_shard(&ctx, &g, &runs, s.index, s.count, r.start, samples),
-                None => NetReport::build(&ctx, &g, &runs),
-            }
+            let pos = shard.map(|s| crate::ShardPos {
+                index: s.index,
+                count: s.count,
+                first_sample: r.start,
+                total_samples: samples,
+            });
+            g.report(&ctx, &run, pos).unwrap()
         };
         let parts = (1..=n)
             .map(|i| {

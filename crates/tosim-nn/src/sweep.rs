@@ -420,10 +420,10 @@ mod tests {
         let x = random_inputs(5, 3, 7);
         let q = QuantNet::new(&net, IntFormat::Int8, &x).unwrap();
         let xq: Vec<Vec<i64>> = (0..5).map(|i| q.quantise_input(&x[i * 3..i * 3 + 3])).collect();
-        let g = GateNet::new(q, Profile::default_profile().unwrap()).unwrap();
-        let runs = g.run(&xq, &|_, _, _| {});
-        let ctx = RunContext { model: cfg.name(), net: &net, x: &x, xq: &xq, labels: None, per_neuron: false };
-        let row = SweepRow::from_report(&cfg, &NetReport::build(&ctx, &g, &runs));
+        let g = GateNet::int(q, Profile::default_profile().unwrap(), crate::Mode::Zero).unwrap();
+        let run = g.run(&xq, &|_, _, _| {}).unwrap();
+        let ctx = RunContext { model: cfg.name(), net: &net, x: &x, labels: None, per_neuron: false };
+        let row = SweepRow::from_report(&cfg, &g.report(&ctx, &run, None).unwrap());
         assert!(row.agreement);
         assert_eq!(row.macs, 100);
         assert_eq!(row.by_primitive[&Primitive::Multiply].operations, 100 + 20);
@@ -447,4 +447,87 @@ mod tests {
         }
         assert_eq!(grid(&[1, 2], &[4], &[Activation::Relu, Activation::Tanh], &[false, true], 3, 2, 1).len(), 8);
     }
+}
+
+/// What a sweep runs: models, data and hardware.
+#[derive(Debug, Clone)]
+pub struct SweepSpec {
+    /// The models (see [`grid`]), in order.
+    pub models: Vec<ModelConfig>,
+    /// How models with batch norm compute it: one row per entry, in order.
+    pub batchnorm: Vec<crate::BatchNormMode>,
+    /// Number format.
+    pub format: crate::NumFormat,
+    /// Hardware profile.
+    pub profile: crate::Profile,
+    /// Simulation mode.
+    pub mode: crate::Mode,
+    /// Inputs, `samples × width` (also the calibration data of integer formats).
+    pub x: Vec<f32>,
+    /// Samples in `x`.
+    pub samples: usize,
+    /// Record a model that cannot run as a row with its error and go on.
+    pub keep_going: bool,
+}
+
+/// Why a sweep stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A model could not run (without `keep_going`).
+    #[error("model {model} of the sweep (--keep-going records such models and goes on)")]
+    Model {
+        /// The model's name.
+        model: String,
+        /// Why.
+        #[source]
+        source: Box<crate::NnError>,
+    },
+    /// A model ran but its gate-level outputs differ from the reference.
+    #[error("model {model}: gate level and reference disagree")]
+    Disagree {
+        /// The model's name.
+        model: String,
+    },
+}
+
+/// Runs every model of `spec` (models with batch norm once per batch-norm
+/// mode, the others once) and returns one row each; `progress(i, n, row)` is
+/// called after each.
+pub fn run_sweep(spec: &SweepSpec, progress: &dyn Fn(usize, usize, &SweepRow)) -> Result<Vec<SweepRow>, SweepError> {
+    use crate::{BatchNormMode, GateNet, RunContext};
+    let width = spec.models.first().map_or(1, |m| m.inputs).max(1);
+    let jobs: Vec<(ModelConfig, BatchNormMode)> = spec
+        .models
+        .iter()
+        .flat_map(|c| {
+            let modes = if c.batch_norm { spec.batchnorm.clone() } else { vec![BatchNormMode::Unfold] };
+            modes.into_iter().map(move |b| (*c, b))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(jobs.len());
+    for (i, (cfg, bn)) in jobs.iter().enumerate() {
+        let net = cfg.network();
+        let run = || -> crate::Result<NetReport> {
+            let g = GateNet::new(&net, spec.format, &spec.x, *bn, spec.profile.clone(), spec.mode)?;
+            let xe: Vec<Vec<i64>> = (0..spec.samples).map(|s| g.encode(&spec.x[s * width..(s + 1) * width])).collect();
+            let run = g.run(&xe, &|_, _, _| {})?;
+            let ctx = RunContext { model: cfg.name(), net: &net, x: &spec.x, labels: None, per_neuron: false };
+            g.report(&ctx, &run, None)
+        };
+        let folded = *bn == BatchNormMode::Fold;
+        let row = match run() {
+            Ok(r) => SweepRow::from_report(cfg, &r).folded(folded),
+            Err(e) if spec.keep_going => {
+                let msg = crate::error::chain(&e);
+                SweepRow::failed(cfg, &spec.format.name(), spec.samples, msg).folded(folded)
+            }
+            Err(e) => return Err(SweepError::Model { model: cfg.name(), source: Box::new(e) }),
+        };
+        if row.error.is_none() && !row.agreement {
+            return Err(SweepError::Disagree { model: row.model });
+        }
+        progress(i, jobs.len(), &row);
+        rows.push(row);
+    }
+    Ok(rows)
 }
