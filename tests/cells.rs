@@ -92,13 +92,13 @@ fn assert_stages_are_functions(m: &CellModel) {
     for (si, st) in m.stages.iter().enumerate() {
         let mut seen: BTreeMap<Vec<bool>, Vec<bool>> = BTreeMap::new();
         for r in 0..rows {
-            let key: Vec<bool> = st.gate_inputs.iter().map(|&g| m.signals[g].function.eval(r)).collect();
-            let val: Vec<bool> = st.outputs.iter().map(|&o| m.signals[o].function.eval(r)).collect();
+            let key: Vec<bool> = st.gate_inputs.iter().map(|&g| m.signal(g).function.eval(r)).collect();
+            let val: Vec<bool> = st.outputs.iter().map(|&o| m.signal(o).function.eval(r)).collect();
             let prev = seen.entry(key).or_insert_with(|| val.clone());
             assert_eq!(*prev, val, "{}: stage {si} is not a function of its inputs", m.name);
             // Stages only read inputs and earlier stages.
             for &g in &st.gate_inputs {
-                assert!(m.signals[g].stage.map_or(true, |s| s < si), "{}: stage {si}", m.name);
+                assert!(m.signal(g).stage.map_or(true, |s| s.index() < si), "{}: stage {si}", m.name);
             }
         }
     }
@@ -138,7 +138,7 @@ fn textbook_templates_compute_their_functions() {
         }
         // Every pin drives an equal number of n and p gates (2 per use).
         for i in 0..m.inputs.len() {
-            let s = m.input_signal(i).unwrap();
+            let s = m.input_signal(tosim_cells::PinId::from_index(i)).unwrap();
             assert!(s.gate_count >= 2 && s.gate_count % 2 == 0, "{name}.{}: {} gates", s.name, s.gate_count);
             assert!(s.gate_area > 0.0, "{name}.{}", s.name);
         }
@@ -247,7 +247,7 @@ fn yosys_cmos_costs_and_functions_match_templates() {
             let mut row = 0u32;
             for (p, b) in pins.iter().zip(&bits) {
                 if b.ends_with('1') {
-                    row |= 1 << m.input_index(p).unwrap_or_else(|| panic!("{template} has no pin {p}"));
+                    row |= 1 << m.input_index(p).unwrap_or_else(|| panic!("{template} has no pin {p}")).index();
                 }
             }
             let y = out.trim().ends_with('1');

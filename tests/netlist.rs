@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tosim_cells::PinId;
 use tosim_netlist::export::{
     write_cell_library_verilog, write_cell_library_verilog_with, write_json, write_verilog, write_verilog_with,
     VerilogOptions,
@@ -634,9 +635,9 @@ fn bad_input_errors() {
     let text = String::from_utf8(j).unwrap();
     let half = &text[..text.len() / 2];
     match read_yosys_json(half, "half.json", None) {
-        Err(ImportError::Syntax { loc, msg }) => {
+        Err(ImportError::Json { loc, source }) => {
             assert_eq!(loc.line, half.lines().count());
-            assert!(msg.contains("EOF"), "{msg}");
+            assert!(source.to_string().contains("EOF"), "{source}");
         }
         other => panic!("truncated JSON: {other:?}"),
     }
@@ -776,12 +777,15 @@ fn library_bindings() {
     assert_eq!(xor.stages.len(), 4);
     assert_eq!(xor.depth(), 3);
     assert_eq!(xor.functions, vec![Gate::Xor2.function(0)]);
-    let a = xor.input_signal(0).unwrap();
-    assert_eq!(a.gate_count, 2 * nand.input_signal(0).unwrap().gate_count);
+    let a = xor.input_signal(PinId(0)).unwrap();
+    assert_eq!(a.gate_count, 2 * nand.input_signal(PinId(0)).unwrap().gate_count);
     // Internal wires m, p, q: m = !(A & B) drives two NAND2 (n2, n3) -> 4 gates.
     let m = xor.signals.iter().find(|s| s.name == "m").unwrap();
     assert_eq!(m.function, Gate::Nand2.function(0));
-    assert_eq!(m.gate_count, nand.input_signal(0).unwrap().gate_count + nand.input_signal(1).unwrap().gate_count);
+    assert_eq!(
+        m.gate_count,
+        nand.input_signal(PinId(0)).unwrap().gate_count + nand.input_signal(PinId(1)).unwrap().gate_count
+    );
     // A netlist of XOR2 binds through the composition.
     let mut b = NetlistBuilder::new("x");
     let i = b.add_input_bus("a", 2);

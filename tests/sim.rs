@@ -16,7 +16,7 @@ use tosim_netlist::library::Library;
 use tosim_netlist::{Driver, NetId, Netlist};
 use tosim_sim::{
     run_glitch, run_zero_delay, Delay, Generated, GlitchOptions, GlitchProgram, Options, Program, Recorded, Report,
-    Stream,
+    SlotId, Stream,
 };
 use tosim_units::{generate, Arch, Kind, UnitSpec};
 
@@ -441,7 +441,8 @@ fn report_adds_up() {
     let nets = r.nets.as_ref().unwrap();
     let per_net: u64 = nets.iter().map(|x| x.toggles * x.gate_load as u64).sum();
     // Internal nodes not folded into a net add their own share.
-    let internal: u64 = (p.net_count()..p.slots()).map(|i| act.toggles[i] * p.gate_load(i) as u64).sum();
+    let internal: u64 =
+        (p.net_count()..p.slots()).map(|i| act.toggles[i] * p.gate_load(SlotId::from_index(i)) as u64).sum();
     assert_eq!(r.switching_tos, per_net + internal);
     assert_eq!(r.net_toggles, nets.iter().map(|x| x.toggles).sum::<u64>());
     assert_eq!(r.per_type.values().map(|t| t.switching_tos).sum::<u64>(), r.switching_tos);

@@ -247,11 +247,11 @@ fn compare(v: &Variant, tables: &BTreeMap<(String, String), Simulated>, cfg: &Co
         ));
     }
     // perm[i]: the model's index of our input i (SPICE order, by name).
-    let perm: Vec<usize> = v.inputs.iter().filter_map(|p| model.input_index(p)).collect();
+    let perm: Vec<usize> = v.inputs.iter().filter_map(|p| model.input_index(p)).map(|i| i.index()).collect();
     let mut wrong = Vec::new();
     for o in &v.outputs {
         let Some(k) = model.output_index(o) else { continue };
-        let Some(ours) = model.functions.get(k).and_then(|t| t.permute(&perm)) else {
+        let Some(ours) = model.functions.get(k.index()).and_then(|t| t.permute(&perm)) else {
             wrong.push(format!("{o}: analysis gives no table"));
             continue;
         };

@@ -263,8 +263,8 @@ fn json_cell(r: &Row) -> Option<JsonCell> {
     for st in &m.stages {
         j.stages.push(JsonStage {
             depth: st.depth,
-            outputs: st.outputs.iter().map(|&i| m.signals[i].name.clone()).collect(),
-            gate_inputs: st.gate_inputs.iter().map(|&i| m.signals[i].name.clone()).collect(),
+            outputs: st.outputs.iter().map(|&i| m.signal(i).name.clone()).collect(),
+            gate_inputs: st.gate_inputs.iter().map(|&i| m.signal(i).name.clone()).collect(),
             nmos: st.nmos,
             pmos: st.pmos,
             n_stack: st.n_stack,

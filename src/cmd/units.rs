@@ -517,7 +517,7 @@ pub fn costs_of(n: &Netlist, lib: Option<&Library>) -> Result<Costs> {
             t += m.transistors() as u64;
             let at = n.cell_inputs(cell).iter().map(|x| arrival[x.index()]).max().unwrap_or(0);
             for (o, net) in n.cell_outputs(cell).iter().enumerate() {
-                let d = m.output_signal(o).map_or(0, |s| s.depth);
+                let d = m.output_signal(tosim_cells::PinId::from_index(o)).map_or(0, |s| s.depth);
                 arrival[net.index()] = at + d;
                 depth = depth.max(at + d);
             }

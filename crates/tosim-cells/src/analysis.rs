@@ -31,7 +31,9 @@ use std::fmt;
 use thiserror::Error;
 
 use crate::spice::DeviceKind;
-use crate::{CellModel, Config, Polarity, Signal, SignalKind, Stage, Subckt, TruthTable, MAX_INPUTS};
+use crate::{
+    CellModel, Config, PinId, Polarity, Signal, SignalId, SignalKind, Stage, StageId, Subckt, TruthTable, MAX_INPUTS,
+};
 
 /// Why a well-formed cell is not analysed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -548,7 +550,7 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         signal_of[n] = Some(signals.len());
         signals.push(Signal {
             name: name.clone(),
-            kind: SignalKind::Input(i),
+            kind: SignalKind::Input(PinId::from_index(i)),
             function: tables[n],
             gate_count: nodes[n].gates,
             gate_area: nodes[n].gate_area,
@@ -587,11 +589,11 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
         let mut out_signals = Vec::new();
         for &n in &outs {
             let kind = match outputs.iter().position(|&(_, o)| o == n) {
-                Some(o) => SignalKind::Output(o),
+                Some(o) => SignalKind::Output(PinId::from_index(o)),
                 None => SignalKind::Internal,
             };
             signal_of[n] = Some(signals.len());
-            out_signals.push(signals.len());
+            out_signals.push(SignalId::from_index(signals.len()));
             signals.push(Signal {
                 name: nodes[n].name.clone(),
                 kind,
@@ -599,12 +601,12 @@ pub fn analyze(sub: &Subckt, cfg: &Config) -> Result<CellModel, AnalysisError> {
                 gate_count: nodes[n].gates,
                 gate_area: nodes[n].gate_area,
                 depth,
-                stage: Some(stage_index),
+                stage: Some(StageId::from_index(stage_index)),
             });
         }
         let fs = || group_fets.iter().map(|&fi| &fets[fi]);
         stages.push(Stage {
-            gate_inputs: gate_inputs.into_iter().collect(),
+            gate_inputs: gate_inputs.into_iter().map(SignalId::from_index).collect(),
             outputs: out_signals,
             nmos: fs().filter(|f| !f.p).count() as u32,
             pmos: fs().filter(|f| f.p).count() as u32,
@@ -881,13 +883,13 @@ mod tests {
     pub(crate) fn assert_stages_are_functions(m: &CellModel) {
         let rows = 1u32 << m.inputs.len();
         for (si, st) in m.stages.iter().enumerate() {
-            let key = |r: u32| st.gate_inputs.iter().map(|&g| m.signals[g].function.eval(r)).collect::<Vec<_>>();
+            let key = |r: u32| st.gate_inputs.iter().map(|&g| m.signal(g).function.eval(r)).collect::<Vec<_>>();
             for r1 in 0..rows {
                 for r2 in r1 + 1..rows {
                     if key(r1) == key(r2) {
                         for &o in &st.outputs {
-                            let f = m.signals[o].function;
-                            assert_eq!(f.eval(r1), f.eval(r2), "{}: stage {si} node {}", m.name, m.signals[o].name);
+                            let f = m.signal(o).function;
+                            assert_eq!(f.eval(r1), f.eval(r2), "{}: stage {si} node {}", m.name, m.signal(o).name);
                         }
                     }
                 }
@@ -912,7 +914,7 @@ MN2 n1 B VSS VSS nmos w=2u l=0.15u
         assert_eq!((m.nmos, m.pmos), (2, 2));
         // Y = !(A & B): rows 0..2 are 1, row 3 (A=1 B=1) is 0.
         assert_eq!(m.functions[0].bits(), 0b0111);
-        let a = m.input_signal(0).unwrap();
+        let a = m.input_signal(PinId(0)).unwrap();
         // A drives MP1 (1 × 0.15) and MN1 (2 × 0.15): 2 gates, 0.45 µm².
         assert_eq!(a.gate_count, 2);
         assert!((a.gate_area - 0.45).abs() < 1e-9, "{}", a.gate_area);
@@ -943,7 +945,10 @@ MN2 n1 B VSS VSS nmos w=2u l=0.15u
         assert_eq!(m.functions[0].bits(), 0b10); // Y = A
         assert_eq!(m.depth(), 2);
         assert_eq!(m.stages.len(), 2);
-        assert_eq!(m.stages[1].gate_inputs, vec![m.signals.iter().position(|s| s.name == "an").unwrap()]);
+        assert_eq!(
+            m.stages[1].gate_inputs,
+            vec![SignalId::from_index(m.signals.iter().position(|s| s.name == "an").unwrap())]
+        );
     }
 
     #[test]
@@ -967,8 +972,8 @@ MN4 Y mb VSS VSS nmos
         let m = cell(text).unwrap();
         assert_eq!(m.inputs, ["A", "B", "S"]);
         // The TG stage reads S and sn on its gates and A, B through its channels.
-        let tg = &m.stages[m.signals.iter().find(|s| s.name == "m").unwrap().stage.unwrap()];
-        let read: Vec<&str> = tg.gate_inputs.iter().map(|&i| m.signals[i].name.as_str()).collect();
+        let tg = m.stage(m.signals.iter().find(|s| s.name == "m").unwrap().stage.unwrap());
+        let read: Vec<&str> = tg.gate_inputs.iter().map(|&i| m.signal(i).name.as_str()).collect();
         assert_eq!(read, ["A", "B", "S", "sn"]);
         assert_stages_are_functions(&m);
         let expect = TruthTable::from_fn(3, |r| if r & 4 != 0 { r & 2 != 0 } else { r & 1 != 0 }).unwrap();
@@ -1161,7 +1166,7 @@ MN4 QB Q VSS VSS nmos
                     for (si, st) in m.stages.iter().enumerate() {
                         for &g in &st.gate_inputs {
                             // Gate inputs come from inputs or earlier stages.
-                            assert!(m.signals[g].stage.map_or(true, |s| s < si), "{text}");
+                            assert!(m.signal(g).stage.map_or(true, |s| s.index() < si), "{text}");
                         }
                     }
                 }
@@ -1287,7 +1292,7 @@ MN4 QB Q VSS VSS nmos
             // output it uses; an output inverter adds 1.
             assert_eq!(m.depth(), 1 + u32::from(e.negates()) + u32::from(buffered), "{text}");
             assert_eq!(m.nmos, m.pmos);
-            let st = m.stages.iter().find(|st| st.outputs.iter().any(|&o| m.signals[o].name == core)).unwrap();
+            let st = m.stages.iter().find(|st| st.outputs.iter().any(|&o| m.signal(o).name == core)).unwrap();
             assert_eq!((st.n_stack, st.p_stack), (e.stack(false), e.stack(true)), "{text}");
         }
     }

@@ -18,7 +18,7 @@
 //! [`AnalysisError::Unsupported`] with a reason ([`AnalysisError::is_unsupported`]).
 //!
 //! ```
-//! use tosim_cells::{parse_spice, analyze, Config};
+//! use tosim_cells::{parse_spice, analyze, Config, PinId};
 //! let text = "\
 //! .subckt INV A Y VDD VSS
 //! MP Y A VDD VDD pmos w=2u l=0.15u
@@ -32,21 +32,23 @@
 //! assert_eq!(inv.functions[0].bits(), 0b01); // Y = !A
 //! assert_eq!(inv.functions[0].expression(&["A"]), "!A");
 //! // A drives two gates: 2 µm × 0.15 µm + 1 µm × 0.15 µm = 0.45 µm².
-//! let a = inv.input_signal(0).unwrap();
+//! let a = inv.input_signal(PinId(0)).unwrap();
 //! assert_eq!(a.gate_count, 2);
 //! assert!((a.gate_area - 0.45).abs() < 1e-9);
 //! ```
 
 mod analysis;
 mod expr;
+mod id;
 mod model;
 mod spice;
 mod truth;
 
 pub use analysis::{analyze, AnalysisError, UnsupportedKind};
+pub use id::{PinId, SignalId, StageId};
 pub use model::{CellModel, Signal, SignalKind, Stage};
 pub use spice::{
     parse_number, parse_spice, parse_spice_bytes, read_spice_file, Config, Device, DeviceKind, Mosfet, Polarity,
     SpiceError, Subckt,
 };
-pub use truth::{TruthTable, MAX_INPUTS};
+pub use truth::{GateMatcher, TruthTable, MAX_INPUTS};

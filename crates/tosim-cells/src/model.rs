@@ -2,16 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::TruthTable;
+use crate::{PinId, SignalId, StageId, TruthTable};
 
 /// Where a signal of a cell comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
-    /// Input pin number `.0` (index into [`CellModel::inputs`]).
-    Input(usize),
-    /// Output pin number `.0` (index into [`CellModel::outputs`]).
-    Output(usize),
+    /// An input pin (index into [`CellModel::inputs`]).
+    Input(PinId),
+    /// An output pin (index into [`CellModel::outputs`]).
+    Output(PinId),
     /// A node inside the cell that drives at least one transistor gate.
     Internal,
 }
@@ -33,9 +33,9 @@ pub struct Signal {
     /// CMOS stage depth: 0 for inputs; for a node restored by stage `s`,
     /// `1 +` the largest depth among the signals that drive gates of `s`.
     pub depth: u32,
-    /// Index into [`CellModel::stages`] of the stage that restores this node
+    /// The stage in [`CellModel::stages`] that restores this node
     /// (`None` for inputs).
-    pub stage: Option<usize>,
+    pub stage: Option<StageId>,
 }
 
 /// One CMOS stage: a channel-connected group of transistors between the rails,
@@ -49,13 +49,13 @@ pub struct Signal {
 /// signals that come from outside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
-    /// Indices into [`CellModel::signals`] of the signals this stage reads,
+    /// The signals in [`CellModel::signals`] this stage reads,
     /// ascending: those on its gates, and the input pins its channels touch
     /// (data inputs of pass transistors and transmission gates). The stage's
     /// nodes are functions of these signals.
-    pub gate_inputs: Vec<usize>,
-    /// Indices into [`CellModel::signals`] of the nodes this stage drives.
-    pub outputs: Vec<usize>,
+    pub gate_inputs: Vec<SignalId>,
+    /// The nodes in [`CellModel::signals`] this stage drives.
+    pub outputs: Vec<SignalId>,
     /// n-channel transistors in the stage.
     pub nmos: u32,
     /// p-channel transistors in the stage.
@@ -108,23 +108,33 @@ impl CellModel {
     }
 
     /// Index of the input pin called `name` (case-insensitive).
-    pub fn input_index(&self, name: &str) -> Option<usize> {
-        self.inputs.iter().position(|p| p.eq_ignore_ascii_case(name))
+    pub fn input_index(&self, name: &str) -> Option<PinId> {
+        self.inputs.iter().position(|p| p.eq_ignore_ascii_case(name)).map(PinId::from_index)
     }
 
     /// Index of the output pin called `name` (case-insensitive).
-    pub fn output_index(&self, name: &str) -> Option<usize> {
-        self.outputs.iter().position(|p| p.eq_ignore_ascii_case(name))
+    pub fn output_index(&self, name: &str) -> Option<PinId> {
+        self.outputs.iter().position(|p| p.eq_ignore_ascii_case(name)).map(PinId::from_index)
     }
 
     /// The signal record of input pin `i`.
-    pub fn input_signal(&self, i: usize) -> Option<&Signal> {
+    pub fn input_signal(&self, i: PinId) -> Option<&Signal> {
         self.signals.iter().find(|s| s.kind == SignalKind::Input(i))
     }
 
     /// The signal record of output pin `o`.
-    pub fn output_signal(&self, o: usize) -> Option<&Signal> {
+    pub fn output_signal(&self, o: PinId) -> Option<&Signal> {
         self.signals.iter().find(|s| s.kind == SignalKind::Output(o))
+    }
+
+    /// The signal record `s`.
+    pub fn signal(&self, s: SignalId) -> &Signal {
+        &self.signals[s.index()]
+    }
+
+    /// The stage record `s`.
+    pub fn stage(&self, s: StageId) -> &Stage {
+        &self.stages[s.index()]
     }
 
     /// Deepest stage depth of any output.

@@ -145,10 +145,65 @@ impl TruthTable {
         })
     }
 
+    /// The inputs the function depends on, ascending.
+    pub fn support(&self) -> Vec<usize> {
+        (0..self.inputs()).filter(|&i| self.depends_on(i)).collect()
+    }
+
+    /// The function of the inputs `keep` only (input `j` of the result is
+    /// input `keep[j]` of `self`; the others read 0): with `keep` the
+    /// [`TruthTable::support`], the same function without its unused inputs.
+    /// `None` when an index is out of range.
+    pub fn restrict(&self, keep: &[usize]) -> Option<Self> {
+        if keep.iter().any(|&i| i >= self.inputs()) {
+            return None;
+        }
+        Self::from_fn(keep.len(), |r| {
+            let mut row = 0u32;
+            for (j, &i) in keep.iter().enumerate() {
+                row |= (r >> j & 1) << i;
+            }
+            self.eval(row)
+        })
+    }
+
     /// A readable sum-of-products expression over the given input names
     /// (`!a & b | c`, `0`, `1`), from a greedy prime-implicant cover.
     pub fn expression(&self, names: &[&str]) -> String {
         crate::expr::sop(self, names)
+    }
+}
+
+/// Recognises Boolean functions as one gate of a candidate set under any
+/// order of its inputs: the truth-table → gate matcher of the compiler (gates
+/// are instructions) and of the folding netlist builder (gates are cells).
+#[derive(Clone, Debug)]
+pub struct GateMatcher<G> {
+    /// Function → (gate, wiring): the function is `gate(x[wiring[0]], …)`.
+    map: std::collections::HashMap<TruthTable, (G, Vec<usize>)>,
+}
+
+impl<G: Copy> GateMatcher<G> {
+    /// A matcher over `gates` (each with its truth table), in preference
+    /// order: where several gates or input orders compute one function, the
+    /// first gate and the first order of [`TruthTable::input_orders`] win.
+    pub fn new(gates: impl IntoIterator<Item = (G, TruthTable)>) -> Self {
+        let mut map = std::collections::HashMap::new();
+        for (g, t) in gates {
+            for wiring in TruthTable::input_orders(t.inputs()) {
+                // Input i of the gate reads input wiring[i] of the function.
+                if let Some(h) = t.rewired(&wiring) {
+                    map.entry(h).or_insert((g, wiring));
+                }
+            }
+        }
+        GateMatcher { map }
+    }
+
+    /// The gate computing `f` and its wiring: input `i` of the gate reads
+    /// input `wiring[i]` of `f`.
+    pub fn find(&self, f: TruthTable) -> Option<(G, &[usize])> {
+        self.map.get(&f).map(|(g, w)| (*g, w.as_slice()))
     }
 }
 

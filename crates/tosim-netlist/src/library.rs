@@ -18,7 +18,9 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 use thiserror::Error;
-use tosim_cells::{analyze, parse_spice, CellModel, Config, Signal, SignalKind, Stage, TruthTable};
+use tosim_cells::{
+    analyze, parse_spice, CellModel, Config, PinId, Signal, SignalId, SignalKind, Stage, StageId, TruthTable,
+};
 
 use crate::{CellType, Gate, Netlist};
 
@@ -38,12 +40,13 @@ pub enum BindError {
         source: std::io::Error,
     },
     /// The binding file is malformed.
-    #[error("{file}: {msg}")]
+    #[error("{file}: {source}")]
     Syntax {
         /// Binding file.
         file: String,
-        /// What.
-        msg: String,
+        /// The TOML parser's error (boxed: it is large).
+        #[source]
+        source: Box<toml::de::Error>,
     },
     /// A template's SPICE could not be read.
     #[error("{0}")]
@@ -243,8 +246,8 @@ impl Library {
         files: &BTreeMap<String, String>,
         cells_dir: Option<&Path>,
     ) -> Result<Library, BindError> {
-        let spec: BindingFile =
-            toml::from_str(text).map_err(|e| BindError::Syntax { file: file.to_string(), msg: e.to_string() })?;
+        let spec: BindingFile = toml::from_str(text)
+            .map_err(|source| BindError::Syntax { file: file.to_string(), source: Box::new(source) })?;
         let cfg = Config::default();
         let mut subckts = BTreeMap::new();
         for s in &spec.source.spice {
@@ -392,7 +395,7 @@ impl Library {
         for (i, p) in ct.inputs.iter().enumerate() {
             signals.push(Signal {
                 name: p.clone(),
-                kind: SignalKind::Input(i),
+                kind: SignalKind::Input(PinId::from_index(i)),
                 function: TruthTable::var(n, i).ok_or_else(|| self.pin_err(cell, "too many inputs".into()))?,
                 gate_count: 0,
                 gate_area: 0.0,
@@ -474,7 +477,7 @@ impl Library {
             for (si, s) in m.signals.iter().enumerate() {
                 match s.kind {
                     SignalKind::Input(i) => {
-                        if let Some(Conn::Sig(c)) = conns.get(i) {
+                        if let Some(Conn::Sig(c)) = conns.get(i.index()) {
                             signals[*c].gate_count += s.gate_count;
                             signals[*c].gate_area += s.gate_area;
                             local[si] = Some(*c);
@@ -482,7 +485,7 @@ impl Library {
                     }
                     kind => {
                         let t = match kind {
-                            SignalKind::Output(o) => target(&m.outputs[o]),
+                            SignalKind::Output(o) => target(&m.outputs[o.index()]),
                             _ => String::new(),
                         };
                         let out_idx = ct.outputs.iter().position(|p| p.eq_ignore_ascii_case(&t));
@@ -511,14 +514,14 @@ impl Library {
                         signals.push(Signal {
                             name,
                             kind: match out_idx {
-                                Some(o) => SignalKind::Output(o),
+                                Some(o) => SignalKind::Output(PinId::from_index(o)),
                                 None => SignalKind::Internal,
                             },
                             function: f,
                             gate_count: s.gate_count,
                             gate_area: s.gate_area,
                             depth: 0,
-                            stage: s.stage.map(|x| x + stage_base),
+                            stage: s.stage.map(|x| StageId::from_index(x.index() + stage_base)),
                         });
                         if let Some(o) = out_idx {
                             if out_sig[o].is_some() {
@@ -534,12 +537,16 @@ impl Library {
                 }
             }
             for st in &m.stages {
-                let gate_inputs: Vec<usize> =
-                    st.gate_inputs.iter().filter_map(|&g| local.get(g).copied().flatten()).collect();
-                let outputs: Vec<usize> = st.outputs.iter().filter_map(|&g| local.get(g).copied().flatten()).collect();
-                let depth = 1 + gate_inputs.iter().map(|&g| signals[g].depth).max().unwrap_or(0);
+                let local_ids = |ids: &[SignalId]| -> Vec<SignalId> {
+                    ids.iter()
+                        .filter_map(|&g| local.get(g.index()).copied().flatten())
+                        .map(SignalId::from_index)
+                        .collect()
+                };
+                let (gate_inputs, outputs) = (local_ids(&st.gate_inputs), local_ids(&st.outputs));
+                let depth = 1 + gate_inputs.iter().map(|&g| signals[g.index()].depth).max().unwrap_or(0);
                 for &o in &outputs {
-                    signals[o].depth = depth;
+                    signals[o.index()].depth = depth;
                 }
                 stages.push(Stage { gate_inputs, outputs, depth, ..st.clone() });
             }
@@ -557,8 +564,11 @@ impl Library {
             }
         }
         for st in &mut stages {
-            st.gate_inputs = st.gate_inputs.iter().filter(|&&g| keep[g]).map(|&g| remap[g]).collect();
-            st.outputs = st.outputs.iter().filter(|&&g| keep[g]).map(|&g| remap[g]).collect();
+            let kept_ids = |ids: &[SignalId]| -> Vec<SignalId> {
+                ids.iter().filter(|&&g| keep[g.index()]).map(|&g| SignalId::from_index(remap[g.index()])).collect()
+            };
+            st.gate_inputs = kept_ids(&st.gate_inputs);
+            st.outputs = kept_ids(&st.outputs);
         }
         let mut functions = Vec::new();
         for (o, s) in out_sig.iter().enumerate() {
@@ -737,7 +747,7 @@ fn renumber(m: &CellModel, perm_in: &[usize], perm_out: &[usize], inputs: &[Stri
     // New signal order: the inputs in new pin order, then the rest as before.
     let mut order: Vec<usize> = Vec::with_capacity(m.signals.len());
     for &old in perm_in {
-        if let Some(k) = m.signals.iter().position(|s| s.kind == SignalKind::Input(old)) {
+        if let Some(k) = m.signals.iter().position(|s| s.kind == SignalKind::Input(PinId::from_index(old))) {
             order.push(k);
         }
     }
@@ -746,16 +756,17 @@ fn renumber(m: &CellModel, perm_in: &[usize], perm_out: &[usize], inputs: &[Stri
     for (new, &old) in order.iter().enumerate() {
         remap[old] = new;
     }
-    let inv_in = |old: usize| perm_in.iter().position(|&p| p == old).unwrap_or(old);
-    let inv_out = |old: usize| perm_out.iter().position(|&p| p == old).unwrap_or(old);
+    let inverse = |perm: &[usize], old: PinId| {
+        PinId::from_index(perm.iter().position(|&p| p == old.index()).unwrap_or(old.index()))
+    };
     let signals = order
         .iter()
         .map(|&k| {
             let s = &m.signals[k];
             Signal {
                 kind: match s.kind {
-                    SignalKind::Input(i) => SignalKind::Input(inv_in(i)),
-                    SignalKind::Output(o) => SignalKind::Output(inv_out(o)),
+                    SignalKind::Input(i) => SignalKind::Input(inverse(perm_in, i)),
+                    SignalKind::Output(o) => SignalKind::Output(inverse(perm_out, o)),
                     SignalKind::Internal => SignalKind::Internal,
                 },
                 function: s.function.permute(perm_in).unwrap_or(s.function),
@@ -767,8 +778,8 @@ fn renumber(m: &CellModel, perm_in: &[usize], perm_out: &[usize], inputs: &[Stri
         .stages
         .iter()
         .map(|st| Stage {
-            gate_inputs: st.gate_inputs.iter().map(|&g| remap[g]).collect(),
-            outputs: st.outputs.iter().map(|&g| remap[g]).collect(),
+            gate_inputs: st.gate_inputs.iter().map(|&g| SignalId::from_index(remap[g.index()])).collect(),
+            outputs: st.outputs.iter().map(|&g| SignalId::from_index(remap[g.index()])).collect(),
             ..st.clone()
         })
         .collect();
@@ -796,7 +807,10 @@ mod tests {
             assert_eq!(m.functions, want.functions, "{}", g.name());
             assert_eq!(m.inputs, want.inputs);
             for (i, _) in want.inputs.iter().enumerate() {
-                assert_eq!(m.input_signal(i).map(|s| s.function), TruthTable::var(want.inputs.len(), i));
+                assert_eq!(
+                    m.input_signal(PinId::from_index(i)).map(|s| s.function),
+                    TruthTable::var(want.inputs.len(), i)
+                );
             }
         }
     }
@@ -816,7 +830,7 @@ mod tests {
         let m = lib.bind_type(&t).unwrap();
         assert_eq!(m.inputs, t.inputs);
         assert_eq!(m.functions, t.functions);
-        assert_eq!(m.input_signal(0).unwrap().name, "B");
+        assert_eq!(m.input_signal(PinId(0)).unwrap().name, "B");
         let bad = CellType { functions: vec![TruthTable::new(2, 0b0010).unwrap()], ..t };
         let e = lib.bind_type(&bad).unwrap_err().to_string();
         assert!(e.contains("ANDNOT") && e.contains("B=1 A=0"), "{e}");

@@ -2,30 +2,15 @@
 
 use crate::{CellType, Gate, NetlistError};
 
-macro_rules! id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name(pub u32);
-        impl $name {
-            /// The id as a table index.
-            #[inline]
-            pub fn index(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
-
-id!(
+tosim_cells::id_type!(
     /// A net (one wire).
     NetId
 );
-id!(
+tosim_cells::id_type!(
     /// A cell instance.
     CellId
 );
-id!(
+tosim_cells::id_type!(
     /// A cell type in [`Netlist::types`].
     TypeId
 );

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tosim_cells::{CellModel, SignalKind};
+use tosim_cells::{CellModel, PinId, SignalKind};
 
 use crate::{Driver, Netlist};
 
@@ -55,18 +55,19 @@ pub struct Stats {
 pub fn pin_stage_depths(m: &CellModel) -> Vec<Vec<Option<u32>>> {
     let mut out = vec![vec![None; m.outputs.len()]; m.inputs.len()];
     for (i, row) in out.iter_mut().enumerate() {
-        let mut d: Vec<Option<u32>> = m.signals.iter().map(|s| (s.kind == SignalKind::Input(i)).then_some(0)).collect();
+        let mut d: Vec<Option<u32>> =
+            m.signals.iter().map(|s| (s.kind == SignalKind::Input(PinId::from_index(i))).then_some(0)).collect();
         for st in &m.stages {
-            let v = st.gate_inputs.iter().filter_map(|&g| d.get(g).copied().flatten()).max().map(|x| x + 1);
+            let v = st.gate_inputs.iter().filter_map(|&g| d.get(g.index()).copied().flatten()).max().map(|x| x + 1);
             for &o in &st.outputs {
-                if let Some(slot) = d.get_mut(o) {
+                if let Some(slot) = d.get_mut(o.index()) {
                     *slot = (*slot).max(v);
                 }
             }
         }
         for (k, s) in m.signals.iter().enumerate() {
             if let SignalKind::Output(o) = s.kind {
-                if let Some(cell) = row.get_mut(o) {
+                if let Some(cell) = row.get_mut(o.index()) {
                     *cell = d[k];
                 }
             }

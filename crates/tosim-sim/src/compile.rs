@@ -9,11 +9,11 @@
 //! gets no slot. A constant internal node never toggles and is dropped.
 
 use thiserror::Error;
-use tosim_cells::{CellModel, SignalKind, TruthTable};
+use tosim_cells::{CellModel, PinId, SignalId, SignalKind, TruthTable};
 use tosim_netlist::{CellId, NetId, Netlist, TypeId};
 
 use crate::engine::ClassTable;
-use crate::ops::{FnCompiler, Insn, Matcher};
+use crate::ops::{FnCompiler, Insn, SlotId};
 
 /// A compile error: the models do not fit the netlist.
 #[derive(Debug, Error)]
@@ -71,12 +71,12 @@ pub enum CompileError {
 pub enum SlotKind {
     /// A net of the netlist.
     Net(NetId),
-    /// An internal node of a cell instance: index into the model's `signals`.
+    /// An internal node of a cell instance.
     Internal {
         /// The instance.
         cell: CellId,
-        /// Index into [`CellModel::signals`].
-        signal: u32,
+        /// The node among the signals of the instance's model ([`CellModel::signals`]).
+        signal: SignalId,
     },
     /// A temporary of a decomposed function (not a circuit node; never counted).
     Temp,
@@ -87,7 +87,7 @@ pub enum SlotKind {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Load {
     /// The slot.
-    pub slot: u32,
+    pub slot: SlotId,
     /// The instance whose transistors these gates are.
     pub cell: CellId,
     /// Number of gates.
@@ -142,11 +142,11 @@ fn plan(model: &CellModel, n_in: usize) -> Result<TypePlan, CompileError> {
     let mut nodes: Vec<(usize, TruthTable)> = Vec::new();
     let mut homes = Vec::with_capacity(model.signals.len());
     let outs: Vec<Option<TruthTable>> =
-        (0..model.outputs.len()).map(|o| model.output_signal(o).map(|s| s.function)).collect();
+        (0..model.outputs.len()).map(|o| model.output_signal(PinId::from_index(o)).map(|s| s.function)).collect();
     for (si, s) in model.signals.iter().enumerate() {
         let home = match s.kind {
-            SignalKind::Input(i) => Home::Pin(i),
-            SignalKind::Output(o) => Home::Out(o),
+            SignalKind::Input(i) => Home::Pin(i.index()),
+            SignalKind::Output(o) => Home::Out(o.index()),
             SignalKind::Internal => {
                 let f = s.function;
                 if f.inputs() != n_in {
@@ -186,9 +186,9 @@ fn schedule(insns: Vec<Insn>, slots: usize, group: impl Fn(u32) -> u64) -> Vec<I
     let mut level = vec![0u32; slots];
     let mut keyed: Vec<(u32, u8, u64, usize, Insn)> = Vec::with_capacity(insns.len());
     for (i, ins) in insns.into_iter().enumerate() {
-        let l = 1 + ins.src[..ins.kind.arity()].iter().map(|&s| level[s as usize]).max().unwrap_or(0);
-        level[ins.dst as usize] = l;
-        keyed.push((l, ins.kind as u8, group(ins.dst), i, ins));
+        let l = 1 + ins.src[..ins.kind.arity()].iter().map(|&s| level[s.index()]).max().unwrap_or(0);
+        level[ins.dst.index()] = l;
+        keyed.push((l, ins.kind as u8, group(ins.dst.0), i, ins));
     }
     keyed.sort_unstable_by_key(|k| (k.0, k.1, k.2, k.3));
     keyed.into_iter().map(|k| k.4).collect()
@@ -214,7 +214,7 @@ impl Program {
                 });
             }
             for o in 0..no {
-                let f = m.output_signal(o).map(|s| s.function).unwrap_or(m.functions[o]);
+                let f = m.output_signal(PinId::from_index(o)).map(|s| s.function).unwrap_or(m.functions[o]);
                 if f != t.functions[o] || m.functions[o] != t.functions[o] {
                     return Err(CompileError::Function {
                         cell_type: t.name.clone(),
@@ -229,7 +229,7 @@ impl Program {
         }
 
         let net_count = netlist.net_count();
-        let matcher = Matcher::new();
+        let matcher = crate::ops::matcher();
         let mut next = net_count as u32;
         let mut insns = Vec::with_capacity(netlist.cell_count() * 2);
         let mut internal: Vec<(u32, SlotKind)> = Vec::new();
@@ -252,7 +252,7 @@ impl Program {
             for &(si, f) in &p.nodes {
                 let slot = next;
                 next += 1;
-                internal.push((slot, SlotKind::Internal { cell: c, signal: si as u32 }));
+                internal.push((slot, SlotKind::Internal { cell: c, signal: SignalId::from_index(si) }));
                 node_slots.push(slot);
                 let mut fc = FnCompiler { matcher: &matcher, zero: 0, one: 1, next_slot: &mut next, out: &mut insns };
                 fc.compile(f, &ins, Some(slot));
@@ -265,7 +265,7 @@ impl Program {
                     Home::Nowhere => continue,
                 };
                 if s.gate_count > 0 || s.gate_area > 0.0 {
-                    loads.push(Load { slot, cell: c, gates: s.gate_count, area: s.gate_area });
+                    loads.push(Load { slot: SlotId(slot), cell: c, gates: s.gate_count, area: s.gate_area });
                 }
             }
         }
@@ -280,12 +280,12 @@ impl Program {
         let mut load = vec![0u32; slots];
         let mut area = vec![0f64; slots];
         for l in &loads {
-            load[l.slot as usize] += l.gates;
-            area[l.slot as usize] += l.area;
+            load[l.slot.index()] += l.gates;
+            area[l.slot.index()] += l.area;
         }
         let insns = schedule(insns, slots, |d| (load[d as usize] as u64) << 1 | ((d as usize) < net_count) as u64);
         let inputs: Vec<Vec<u32>> = netlist.inputs().iter().map(|b| b.nets.iter().map(|n| n.0).collect()).collect();
-        let dsts = inputs.iter().flatten().copied().chain(insns.iter().map(|i| i.dst));
+        let dsts = inputs.iter().flatten().copied().chain(insns.iter().map(|i| i.dst.0));
         let classes = ClassTable::new(&load, net_count, dsts);
         Ok(Program {
             classes,
@@ -330,16 +330,16 @@ impl Program {
         self.net_count
     }
     /// What slot `s` holds.
-    pub fn slot_kind(&self, s: usize) -> SlotKind {
-        self.kinds[s]
+    pub fn slot_kind(&self, s: SlotId) -> SlotKind {
+        self.kinds[s.index()]
     }
     /// Gate load of slot `s`: MOSFET gates that switch when it toggles.
-    pub fn gate_load(&self, s: usize) -> u32 {
-        self.load[s]
+    pub fn gate_load(&self, s: SlotId) -> u32 {
+        self.load[s.index()]
     }
     /// Switched gate area of slot `s` per toggle (µm²).
-    pub fn gate_area(&self, s: usize) -> f64 {
-        self.area[s]
+    pub fn gate_area(&self, s: SlotId) -> f64 {
+        self.area[s.index()]
     }
     /// Every gate-load contribution, by slot and instance.
     pub fn loads(&self) -> &[Load] {

@@ -106,7 +106,7 @@ fn fallback(model: &CellModel, p: &RcParams) -> Vec<SignalRc> {
         .map(|s| {
             let cap = if s.gate_area > 0.0 { p.cox * s.gate_area } else { s.gate_count as f64 };
             let mut r = SignalRc { cap, ..Default::default() };
-            if let Some(st) = s.stage.and_then(|i| model.stages.get(i)) {
+            if let Some(st) = s.stage.and_then(|i| model.stages.get(i.index())) {
                 if st.n_stack > 0 && st.n_strength > 0.0 {
                     r.down.push((st.n_stack as f64 * st.nmos as f64 / st.n_strength, 0.0));
                 }

@@ -634,9 +634,7 @@ fn eval_insns<const PER_OP: bool>(
     plan: &[u32],
     cls: &mut ClassCounters,
 ) {
-    debug_assert!(insns
-        .iter()
-        .all(|i| (i.dst as usize) < buf.len() && i.src.iter().all(|&s| (s as usize) < buf.len())));
+    debug_assert!(insns.iter().all(|i| i.dst.index() < buf.len() && i.src.iter().all(|&s| s.index() < buf.len())));
     debug_assert!(counts.len() >= buf.len() && (!PER_OP || plan.len() == insns.len()));
     for (i, ins) in insns.iter().enumerate() {
         let s = ins.src;
@@ -646,14 +644,14 @@ fn eval_insns<const PER_OP: bool>(
         let (new, old) = unsafe {
             let b = buf.as_ptr();
             let new = ins.kind.apply_block::<W>(
-                &*b.add(s[0] as usize),
-                &*b.add(s[1] as usize),
-                &*b.add(s[2] as usize),
-                &*b.add(s[3] as usize),
+                &*b.add(s[0].index()),
+                &*b.add(s[1].index()),
+                &*b.add(s[2].index()),
+                &*b.add(s[3].index()),
             );
-            (new, *b.add(ins.dst as usize))
+            (new, *b.add(ins.dst.index()))
         };
-        let d = ins.dst as usize;
+        let d = ins.dst.index();
         let t = toggles(&new, &old);
         // SAFETY: as above.
         unsafe { *counts.get_unchecked_mut(d) += popcount(&t) };

@@ -20,13 +20,13 @@
 
 use rayon::prelude::*;
 use thiserror::Error;
-use tosim_cells::{CellModel, SignalKind, TruthTable};
+use tosim_cells::{CellModel, SignalId, SignalKind, TruthTable};
 use tosim_netlist::{CellId, CellType, Driver, Loc, NetId, Netlist, NetlistBuilder, NetlistError};
 
 use crate::compile::CompileError;
 use crate::delay::{cell_rc, RcParams, SignalRc};
 use crate::engine::{chunks, load_inputs, per_op_variant, Activity, Csa, Geometry, OpCounts, Options, LANES, W};
-use crate::ops::{FnCompiler, Insn, Matcher, OpKind};
+use crate::ops::{FnCompiler, Insn, OpKind, SlotId};
 use crate::report::{NetReport, Report, Stats};
 use crate::stream::Stream;
 
@@ -123,11 +123,11 @@ pub struct StageNetlist {
 /// completed on combinations no settled state reaches (they occur during
 /// transients) as the smallest pull-down network of a static CMOS stage: 0
 /// when a reachable combination with a subset of its ones gives 0, else 1.
-fn stage_function(model: &CellModel, si: usize) -> Result<(Vec<usize>, TruthTable), StageError> {
+fn stage_function(model: &CellModel, si: usize) -> Result<(Vec<SignalId>, TruthTable), StageError> {
     let s = &model.signals[si];
     let st = s
         .stage
-        .and_then(|i| model.stages.get(i))
+        .and_then(|i| model.stages.get(i.index()))
         .ok_or_else(|| StageError::NoStage { model: model.name.clone(), node: s.name.clone() })?;
     let gi = st.gate_inputs.clone();
     let k = gi.len();
@@ -139,7 +139,7 @@ fn stage_function(model: &CellModel, si: usize) -> Result<(Vec<usize>, TruthTabl
     for r in 0..(1u32 << ni) {
         let mut x = 0usize;
         for (j, &g) in gi.iter().enumerate() {
-            x |= (model.signals[g].function.eval(r) as usize) << j;
+            x |= (model.signal(g).function.eval(r) as usize) << j;
         }
         let v = s.function.eval(r);
         match known[x] {
@@ -196,8 +196,8 @@ impl StageNetlist {
             let m = &models[n.cell_type_id(c).index()];
             for (si, s) in m.signals.iter().enumerate() {
                 let net = match s.kind {
-                    SignalKind::Input(i) => n.cell_inputs(c)[i],
-                    SignalKind::Output(o) => n.cell_outputs(c)[o],
+                    SignalKind::Input(i) => n.cell_inputs(c)[i.index()],
+                    SignalKind::Output(o) => n.cell_outputs(c)[o.index()],
                     SignalKind::Internal => continue,
                 };
                 net_load[net.index()].0 += s.gate_count;
@@ -220,8 +220,8 @@ impl StageNetlist {
             let mut sig_net: Vec<Option<NetId>> = vec![None; m.signals.len()];
             for (si, s) in m.signals.iter().enumerate() {
                 let net = match s.kind {
-                    SignalKind::Input(i) => map[n.cell_inputs(c)[i].index()],
-                    SignalKind::Output(o) => map[n.cell_outputs(c)[o].index()],
+                    SignalKind::Input(i) => map[n.cell_inputs(c)[i.index()].index()],
+                    SignalKind::Output(o) => map[n.cell_outputs(c)[o.index()].index()],
                     SignalKind::Internal => {
                         let name = format!("{}.{}", n.cell_name(c), s.name);
                         b.add_net(Some(&name))
@@ -238,8 +238,8 @@ impl StageNetlist {
             for si in order {
                 let s = &m.signals[si];
                 let (gi, f) = stage_function(m, si)?;
-                let st = &m.stages[s.stage.unwrap_or(0)];
-                let ins: Vec<NetId> = gi.iter().map(|&g| sig_net[g].unwrap_or(NetId(0))).collect();
+                let st = m.stage(s.stage.unwrap_or_default());
+                let ins: Vec<NetId> = gi.iter().map(|&g| sig_net[g.index()].unwrap_or(NetId(0))).collect();
                 let out = sig_net[si].unwrap_or(NetId(0));
                 let key = (gi.len(), f.bits());
                 let t = *types.entry(key).or_insert_with(|| {
@@ -252,7 +252,7 @@ impl StageNetlist {
                 });
                 let (origin, gates, area) = match s.kind {
                     SignalKind::Output(o) => {
-                        let on = n.cell_outputs(c)[o];
+                        let on = n.cell_outputs(c)[o.index()];
                         (Some(on), net_load[on.index()].0, net_load[on.index()].1)
                     }
                     _ => (None, s.gate_count, s.gate_area),
@@ -419,7 +419,7 @@ impl GlitchProgram {
     pub fn from_stages(stages: StageNetlist) -> GlitchProgram {
         let sn = &stages.netlist;
         let nn = sn.net_count();
-        let matcher = Matcher::new();
+        let matcher = crate::ops::matcher();
         let mut next = nn as u32;
         let mut insns = Vec::new();
         let mut nodes = Vec::new();
@@ -546,10 +546,10 @@ impl GlitchProgram {
             let mut inverters: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
             for (k, n) in nodes.iter().enumerate() {
                 let ins = &insns[n.insns.0 as usize];
-                if n.insns.1 != n.insns.0 + 1 || ins.kind != OpKind::Not || node_of(ins.src[0]).is_none() {
+                if n.insns.1 != n.insns.0 + 1 || ins.kind != OpKind::Not || node_of(ins.src[0].0).is_none() {
                     continue;
                 }
-                let d = node_index[ins.src[0] as usize] as usize;
+                let d = node_index[ins.src[0].index()] as usize;
                 if !folded[d] && last[d].is_some() {
                     folded[k] = true;
                     inverters[d].push(n.net);
@@ -588,7 +588,7 @@ impl GlitchProgram {
             // before it write scratch slots, never nets).
             let node_insns = |n: &Node| {
                 let mut last = insns[n.insns.1 as usize - 1];
-                last.dst = n.net;
+                last.dst = SlotId(n.net);
                 insns[n.insns.0 as usize..n.insns.1 as usize - 1].iter().copied().chain(std::iter::once(last))
             };
             let mut steps_insns = Vec::with_capacity(list.len());
@@ -599,7 +599,7 @@ impl GlitchProgram {
                 let n = &nodes[k as usize];
                 for ins in node_insns(n) {
                     steps_insns.push(ins);
-                    let node = ins.dst == n.net;
+                    let node = ins.dst == SlotId(n.net);
                     if node {
                         fold_nets.extend(&inverters[k as usize]);
                     }
@@ -768,12 +768,8 @@ impl GScratch {
 fn run_insns(insns: &[Insn], val: &mut [Blk]) {
     for ins in insns {
         let s = ins.src;
-        val[ins.dst as usize] = ins.kind.apply_block::<W>(
-            &val[s[0] as usize],
-            &val[s[1] as usize],
-            &val[s[2] as usize],
-            &val[s[3] as usize],
-        );
+        val[ins.dst.index()] =
+            ins.kind.apply_block::<W>(&val[s[0].index()], &val[s[1].index()], &val[s[2].index()], &val[s[3].index()]);
     }
 }
 
@@ -865,12 +861,12 @@ fn glitch_chunk_impl<const PER_OP: bool>(
             for (k, ins) in steps.iter().enumerate() {
                 let s = ins.src;
                 let new = ins.kind.apply_block::<W>(
-                    &val[s[0] as usize],
-                    &val[s[1] as usize],
-                    &val[s[2] as usize],
-                    &val[s[3] as usize],
+                    &val[s[0].index()],
+                    &val[s[1].index()],
+                    &val[s[2].index()],
+                    &val[s[3].index()],
                 );
-                let net = ins.dst as usize;
+                let net = ins.dst.index();
                 if net >= nn {
                     val[net] = new;
                     continue;

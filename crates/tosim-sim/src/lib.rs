@@ -57,11 +57,11 @@ pub use compile::{CompileError, Load, Program, SlotKind};
 pub use delay::RcParams;
 pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, Outputs, LANES};
 pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
-pub use ops::{Insn, OpKind};
+pub use ops::{Insn, OpKind, SlotId};
 pub use report::{add_opt, NetReport, Report, Stats, TypeReport};
 pub use stream::{
-    open_file, splitmix64, splitmix64_at, standard_normal, Distribution, FileStream, Generated, Recorded, Stream,
-    StreamError, IN_MEMORY_BYTES,
+    box_muller, open_file, splitmix64, splitmix64_at, standard_normal, Distribution, FileStream, Generated, Recorded,
+    Stream, StreamError, IN_MEMORY_BYTES,
 };
 pub use synthetic::synthetic_models;
 pub use transpose::transpose64;

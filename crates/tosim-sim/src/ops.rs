@@ -8,9 +8,7 @@
 //! any other function is split by Shannon decomposition on its last input,
 //! `f = x ? f1 : f0`, until the cofactors are recognised.
 
-use std::collections::HashMap;
-
-use tosim_cells::TruthTable;
+use tosim_cells::{GateMatcher, TruthTable};
 
 macro_rules! ops {
     ($( $(#[$doc:meta])* $kind:ident / $arity:literal => |$a:ident, $b:ident, $c:ident, $d:ident| $e:expr ;)*) => {
@@ -143,47 +141,39 @@ impl OpKind {
     }
 }
 
-/// One compiled instruction: `dst = kind(src[0..arity])`, slots are word indices.
+tosim_cells::id_type!(
+    /// A word slot of a compiled program: slots `0..net_count` are the nets
+    /// (slot index = [`tosim_netlist::NetId::index`]), then the internal
+    /// nodes and the temporaries (see [`crate::Program`]).
+    SlotId
+);
+
+impl SlotId {
+    /// The slot of net `n`.
+    #[inline]
+    pub fn of_net(n: tosim_netlist::NetId) -> SlotId {
+        SlotId(n.0)
+    }
+}
+
+/// One compiled instruction: `dst = kind(src[0..arity])` over word slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Insn {
     /// The operation.
     pub kind: OpKind,
     /// Destination slot.
-    pub dst: u32,
+    pub dst: SlotId,
     /// Source slots (unused ones repeat slot 0).
-    pub src: [u32; 4],
+    pub src: [SlotId; 4],
 }
 
 /// Recognises functions as single operations, for every input permutation.
-#[derive(Debug)]
-pub(crate) struct Matcher {
-    /// (arity, bits) -> (op, perm): f(x) = op(x[perm[0]], …).
-    map: HashMap<(usize, u64), (OpKind, [u8; 4])>,
-}
+pub(crate) type Matcher = GateMatcher<OpKind>;
 
-impl Matcher {
-    pub(crate) fn new() -> Self {
-        let mut map = HashMap::new();
-        for &op in OpKind::ALL {
-            let k = op.arity();
-            let t = op.truth_table();
-            for perm in TruthTable::input_orders(k) {
-                // h(x) = t(x[perm[0]], …, x[perm[k-1]]): op input i reads h-input perm[i].
-                let Some(h) = t.rewired(&perm) else { continue };
-                let bits = h.bits();
-                let mut pa = [0u8; 4];
-                for (i, &p) in perm.iter().enumerate() {
-                    pa[i] = p as u8;
-                }
-                map.entry((k, bits)).or_insert((op, pa));
-            }
-        }
-        Matcher { map }
-    }
-
-    fn lookup(&self, k: usize, bits: u64) -> Option<(OpKind, [u8; 4])> {
-        self.map.get(&(k, bits)).copied()
-    }
+/// The matcher of every [`OpKind`]; where two operations compute one
+/// function, the first in declaration order wins.
+pub(crate) fn matcher() -> Matcher {
+    GateMatcher::new(OpKind::ALL.iter().map(|&op| (op, op.truth_table())))
 }
 
 /// Where a compiled function's value lives.
@@ -195,24 +185,6 @@ pub(crate) struct FnCompiler<'a> {
     /// Next free temporary slot (incremented as temps are allocated).
     pub(crate) next_slot: &'a mut u32,
     pub(crate) out: &'a mut Vec<Insn>,
-}
-
-/// Bit mask of the inputs a function depends on.
-fn support(f: TruthTable) -> Vec<usize> {
-    (0..f.inputs()).filter(|&i| f.depends_on(i)).collect()
-}
-
-/// The function restricted to the inputs in `sup` (input j of the result = input sup[j]).
-fn shrink(f: TruthTable, sup: &[usize]) -> TruthTable {
-    let k = sup.len();
-    TruthTable::from_fn(k, |r| {
-        let mut row = 0u32;
-        for (j, &i) in sup.iter().enumerate() {
-            row |= (r >> j & 1) << i;
-        }
-        f.eval(row)
-    })
-    .unwrap_or(f)
 }
 
 /// Cofactor of `f` with input `i` fixed to `v` (still a function of all inputs).
@@ -230,15 +202,15 @@ impl FnCompiler<'_> {
     fn emit(&mut self, kind: OpKind, dst: u32, src: &[u32]) {
         let mut s = [self.zero; 4];
         s[..src.len()].copy_from_slice(src);
-        self.out.push(Insn { kind, dst, src: s });
+        self.out.push(Insn { kind, dst: SlotId(dst), src: s.map(SlotId) });
     }
 
     /// Compiles `f` (inputs read from `inputs[i]`) into instructions. With
     /// `dst`, the value is written there (a copy if `f` is an input or constant);
     /// without, the slot already holding the value is returned when there is one.
     pub(crate) fn compile(&mut self, f: TruthTable, inputs: &[u32], dst: Option<u32>) -> u32 {
-        let sup = support(f);
-        let g = shrink(f, &sup);
+        let sup = f.support();
+        let g = f.restrict(&sup).unwrap_or(f);
         let k = sup.len();
         if k == 0 {
             let c = if g.eval(0) { self.one } else { self.zero };
@@ -247,14 +219,14 @@ impl FnCompiler<'_> {
         if k == 1 && g.bits() == 0b10 {
             return self.place(inputs[sup[0]], dst);
         }
-        if let Some((op, perm)) = self.matcher.lookup(k, g.bits()) {
-            let src: Vec<u32> = (0..k).map(|i| inputs[sup[perm[i] as usize]]).collect();
+        if let Some((op, perm)) = self.matcher.find(g) {
+            let src: Vec<u32> = perm.iter().map(|&p| inputs[sup[p]]).collect();
             let d = dst.unwrap_or_else(|| self.temp());
             self.emit(op, d, &src);
             return d;
         }
-        if let Some((op, perm)) = self.matcher.lookup(k, g.not().bits()) {
-            let src: Vec<u32> = (0..k).map(|i| inputs[sup[perm[i] as usize]]).collect();
+        if let Some((op, perm)) = self.matcher.find(g.not()) {
+            let src: Vec<u32> = perm.iter().map(|&p| inputs[sup[p]]).collect();
             let t = self.temp();
             self.emit(op, t, &src);
             let d = dst.unwrap_or_else(|| self.temp());
@@ -289,7 +261,7 @@ mod tests {
     /// functions compile to instruction sequences that reproduce the table.
     #[test]
     fn compiles_every_small_function() {
-        let m = Matcher::new();
+        let m = matcher();
         let check = |f: TruthTable| {
             let n = f.inputs();
             let mut next = (2 + n) as u32;
@@ -304,8 +276,7 @@ mod tests {
             v[2..2 + n].copy_from_slice(&VARS[..n]);
             for ins in &insns {
                 let s = ins.src;
-                v[ins.dst as usize] =
-                    ins.kind.apply(v[s[0] as usize], v[s[1] as usize], v[s[2] as usize], v[s[3] as usize]);
+                v[ins.dst.index()] = ins.kind.apply(v[s[0].index()], v[s[1].index()], v[s[2].index()], v[s[3].index()]);
             }
             let mask = if n == 6 { u64::MAX } else { (1u64 << (1 << n)) - 1 };
             assert_eq!(v[dst as usize] & mask, f.bits(), "function {} of {n} inputs", f.to_hex());
@@ -327,13 +298,13 @@ mod tests {
 
     #[test]
     fn common_functions_are_one_instruction() {
-        let m = Matcher::new();
+        let m = matcher();
         for &op in OpKind::ALL {
             let t = op.truth_table();
-            assert_eq!(m.lookup(op.arity(), t.bits()).map(|x| x.0.arity()), Some(op.arity()));
+            assert_eq!(m.find(t).map(|x| x.0.arity()), Some(op.arity()));
         }
         // MUX with its inputs permuted (select first): f(s, a, b) = s ? b : a.
         let f = TruthTable::from_fn(3, |r| if r & 1 == 1 { r >> 2 & 1 == 1 } else { r >> 1 & 1 == 1 }).unwrap();
-        assert_eq!(m.lookup(3, f.bits()).map(|x| x.0), Some(OpKind::Mux));
+        assert_eq!(m.find(f).map(|x| x.0), Some(OpKind::Mux));
     }
 }

@@ -186,7 +186,7 @@ impl Report {
             e.transistors += p.cell_transistors[c] as u64;
         }
         for l in &p.loads {
-            let t = act.toggles[l.slot as usize];
+            let t = act.toggles[l.slot.index()];
             let name = &p.type_names[p.cell_type[l.cell.index()].index()];
             if let Some(e) = r.per_type.get_mut(name) {
                 e.switching_tos += t * l.gates as u64;
@@ -218,7 +218,7 @@ impl Report {
     pub fn per_instance(p: &Program, act: &Activity) -> Vec<u64> {
         let mut v = vec![0u64; p.cell_type.len()];
         for l in &p.loads {
-            v[l.cell.index()] += act.toggles[l.slot as usize] * l.gates as u64;
+            v[l.cell.index()] += act.toggles[l.slot.index()] * l.gates as u64;
         }
         v
     }

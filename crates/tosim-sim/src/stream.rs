@@ -202,6 +202,15 @@ impl Generated {
 pub fn standard_normal(seed: u64, n: u64) -> f64 {
     let u1 = 1.0 - unit_f64(splitmix64_at(seed, n));
     let u2 = unit_f64(splitmix64_at(seed, n.wrapping_add(1)));
+    box_muller(u1, u2)
+}
+
+/// The Box–Muller transform, cosine branch: `√(−2 ln u1) · cos(2π u2)`, a
+/// standard normal sample from two uniforms (`u1` in (0, 1], `u2` in [0, 1)).
+/// [`standard_normal`] and samplers that draw their uniforms otherwise (the
+/// float operand draws of tosim-table) share this one formula.
+#[inline]
+pub fn box_muller(u1: f64, u2: f64) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 

@@ -1,7 +1,7 @@
 //! Made-up cell models for tests and examples, when no transistor-level
 //! library is at hand.
 
-use tosim_cells::{CellModel, Signal, SignalKind, Stage, TruthTable};
+use tosim_cells::{CellModel, PinId, Signal, SignalId, SignalKind, Stage, StageId, TruthTable};
 use tosim_netlist::{CellType, Netlist};
 
 /// Whether `f` is negative unate in every input (a single static CMOS stage can compute it).
@@ -18,7 +18,7 @@ pub fn synthetic_model(t: &CellType) -> CellModel {
     let mut signals: Vec<Signal> = (0..ni)
         .map(|i| Signal {
             name: t.inputs[i].clone(),
-            kind: SignalKind::Input(i),
+            kind: SignalKind::Input(PinId::from_index(i)),
             function: TruthTable::var(ni, i).unwrap_or(t.functions[0]),
             gate_count: 2,
             gate_area: 0.0,
@@ -31,13 +31,13 @@ pub fn synthetic_model(t: &CellType) -> CellModel {
     for (o, &f) in t.functions.iter().enumerate() {
         if inverting(f) {
             stages.push(stage((0..ni).collect(), vec![signals.len()], ni as u32, 1));
-            signals.push(sig(&t.outputs[o], SignalKind::Output(o), f, 0, 1, stages.len() - 1));
+            signals.push(sig(&t.outputs[o], SignalKind::Output(PinId::from_index(o)), f, 0, 1, stages.len() - 1));
         } else {
             stages.push(stage((0..ni).collect(), vec![signals.len()], ni as u32, 1));
             signals.push(sig(&format!("{}_n", t.outputs[o]), SignalKind::Internal, f.not(), 2, 1, stages.len() - 1));
             gates += 2;
             stages.push(stage(vec![signals.len() - 1], vec![signals.len()], 1, 2));
-            signals.push(sig(&t.outputs[o], SignalKind::Output(o), f, 0, 2, stages.len() - 1));
+            signals.push(sig(&t.outputs[o], SignalKind::Output(PinId::from_index(o)), f, 0, 2, stages.len() - 1));
         }
     }
     CellModel {
@@ -55,13 +55,21 @@ pub fn synthetic_model(t: &CellType) -> CellModel {
 }
 
 fn sig(name: &str, kind: SignalKind, function: TruthTable, gate_count: u32, depth: u32, stage: usize) -> Signal {
-    Signal { name: name.to_string(), kind, function, gate_count, gate_area: 0.0, depth, stage: Some(stage) }
+    Signal {
+        name: name.to_string(),
+        kind,
+        function,
+        gate_count,
+        gate_area: 0.0,
+        depth,
+        stage: Some(StageId::from_index(stage)),
+    }
 }
 
 fn stage(gate_inputs: Vec<usize>, outputs: Vec<usize>, k: u32, depth: u32) -> Stage {
     Stage {
-        gate_inputs,
-        outputs,
+        gate_inputs: gate_inputs.into_iter().map(SignalId::from_index).collect(),
+        outputs: outputs.into_iter().map(SignalId::from_index).collect(),
         nmos: k,
         pmos: k,
         n_stack: k,

@@ -33,7 +33,8 @@ use crate::{
     Outputs, Program, Recorded, Report, StageError, StageNetlist, Stream,
 };
 
-/// Why a unit could not be built.
+/// Why a unit could not be built (the causes are boxed: they are large,
+/// and every `Result` of a unit carries this error).
 #[derive(Debug, Error)]
 pub enum HwUnitError {
     /// The library has no template for one of its cells.
@@ -43,7 +44,7 @@ pub enum HwUnitError {
         unit: String,
         /// The binding error.
         #[source]
-        source: BindError,
+        source: Box<BindError>,
     },
     /// The netlist and its models do not compile.
     #[error("unit `{unit}`: compiling the simulation program")]
@@ -52,7 +53,7 @@ pub enum HwUnitError {
         unit: String,
         /// The compiler's error.
         #[source]
-        source: CompileError,
+        source: Box<CompileError>,
     },
     /// The glitch engine's stage netlist could not be built.
     #[error("unit `{unit}`: building the CMOS stages for the glitch engine")]
@@ -61,7 +62,7 @@ pub enum HwUnitError {
         unit: String,
         /// The stage builder's error.
         #[source]
-        source: StageError,
+        source: Box<StageError>,
     },
 }
 
@@ -77,8 +78,9 @@ pub struct HwUnit {
 impl HwUnit {
     /// Binds `netlist` through `lib` and compiles it.
     pub fn bind(netlist: Netlist, lib: &Library) -> Result<HwUnit, HwUnitError> {
-        let models =
-            lib.bind(&netlist).map_err(|source| HwUnitError::Bind { unit: netlist.name().to_string(), source })?;
+        let models = lib
+            .bind(&netlist)
+            .map_err(|source| HwUnitError::Bind { unit: netlist.name().to_string(), source: Box::new(source) })?;
         HwUnit::with_models(netlist, models)
     }
 
@@ -93,7 +95,7 @@ impl HwUnit {
     /// Compiles `netlist` with the given models (one per cell type).
     pub fn with_models(netlist: Netlist, models: Vec<CellModel>) -> Result<HwUnit, HwUnitError> {
         let program = Program::compile(&netlist, &models)
-            .map_err(|source| HwUnitError::Compile { unit: netlist.name().to_string(), source })?;
+            .map_err(|source| HwUnitError::Compile { unit: netlist.name().to_string(), source: Box::new(source) })?;
         Ok(HwUnit { netlist, models, program, glitch: None })
     }
 
@@ -106,13 +108,13 @@ impl HwUnit {
     /// A glitch program for `delay` (not stored).
     pub fn glitch_program(&self, delay: Delay) -> Result<GlitchProgram, HwUnitError> {
         GlitchProgram::compile(&self.netlist, &self.models, delay)
-            .map_err(|source| HwUnitError::Stages { unit: self.name().to_string(), source })
+            .map_err(|source| HwUnitError::Stages { unit: self.name().to_string(), source: Box::new(source) })
     }
 
     /// The CMOS stage netlist for `delay` (analog model, SPICE decks).
     pub fn stages(&self, delay: Delay) -> Result<StageNetlist, HwUnitError> {
         StageNetlist::new(&self.netlist, &self.models, delay)
-            .map_err(|source| HwUnitError::Stages { unit: self.name().to_string(), source })
+            .map_err(|source| HwUnitError::Stages { unit: self.name().to_string(), source: Box::new(source) })
     }
 
     /// Design name.

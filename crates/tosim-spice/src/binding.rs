@@ -78,7 +78,8 @@ impl Binding {
     /// Parses binding text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Binding, SpiceError> {
         let err = |msg: String| SpiceError::Binding { file: file.to_string(), msg };
-        let f: File = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        let f: File = toml::from_str(text)
+            .map_err(|source| SpiceError::BindingSyntax { file: file.to_string(), source: Box::new(source) })?;
         let foundry = f
             .source
             .foundry

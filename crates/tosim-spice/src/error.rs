@@ -21,6 +21,15 @@ pub enum SpiceError {
         /// What is wrong.
         msg: String,
     },
+    /// The library binding file is not valid TOML of the binding format.
+    #[error("{file}: {source}")]
+    BindingSyntax {
+        /// Binding file.
+        file: String,
+        /// The TOML parser's error (boxed: it is large).
+        #[source]
+        source: Box<toml::de::Error>,
+    },
     /// A netlist cell type the binding does not map to a template.
     #[error("{file}: no template for cell type `{cell}` (instance `{instance}`)")]
     Unbound {
@@ -70,6 +79,28 @@ pub enum SpiceError {
         dir: String,
         /// What happened (the log's last lines when it ran).
         msg: String,
+    },
+    /// ngspice could not be started.
+    #[error("ngspice in {dir}: cannot run `{ngspice}`: {source}")]
+    NgspiceStart {
+        /// Deck directory.
+        dir: String,
+        /// The command.
+        ngspice: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An ngspice output file holds a value that is not a number.
+    #[error("{file}:{line}: {source}")]
+    Number {
+        /// File.
+        file: String,
+        /// Line (1-based).
+        line: usize,
+        /// Cause.
+        #[source]
+        source: std::num::ParseFloatError,
     },
     /// An ngspice output file could not be parsed.
     #[error("{file}:{line}: {msg}")]

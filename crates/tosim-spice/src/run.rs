@@ -81,7 +81,7 @@ fn read_table(path: &Path) -> Result<Table, SpiceError> {
                     msg: format!("{} columns, header has {}", r.len(), names.len()),
                 })
             }
-            Err(e) => return Err(SpiceError::Parse { file, line: i + 1, msg: e.to_string() }),
+            Err(source) => return Err(SpiceError::Number { file, line: i + 1, source }),
         }
     }
     Ok(Table { names, rows })
@@ -128,7 +128,7 @@ pub fn run_ngspice(dir: &Path, ngspice: &str) -> Result<(), SpiceError> {
     let err = out.try_clone().map_err(|e| SpiceError::io(&log, e))?;
     let status =
         Command::new(ngspice).arg("-b").arg("deck.sp").current_dir(dir).stdout(out).stderr(err).status().map_err(
-            |e| SpiceError::Ngspice { dir: dir.display().to_string(), msg: format!("cannot run `{ngspice}`: {e}") },
+            |source| SpiceError::NgspiceStart { dir: dir.display().to_string(), ngspice: ngspice.to_string(), source },
         )?;
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let fatal = text.lines().any(|l| l.contains("fatal error") || l.starts_with("Error") || l.contains("ERROR"));

@@ -133,8 +133,8 @@ impl Lines<'_> {
 
 pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netlist, ImportError> {
     let loc0 = |line: usize| Loc { file: file.to_string(), line };
-    let parsed: YFile = serde_json::from_str(text)
-        .map_err(|e| ImportError::Syntax { loc: loc0(e.line()), msg: format!("malformed Yosys JSON: {e}") })?;
+    let parsed: YFile =
+        serde_json::from_str(text).map_err(|source| ImportError::Json { loc: loc0(source.line()), source })?;
     let modules = &parsed.modules.0;
     let is_module = |name: &str| modules.iter().any(|(n, m)| n == name && !attr_set(m, "blackbox"));
     let (top_name, top) = if let Some(t) = opts.top {

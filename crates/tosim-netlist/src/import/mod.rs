@@ -47,6 +47,15 @@ pub enum ImportError {
         /// What.
         msg: String,
     },
+    /// Malformed Yosys JSON, located at the parser's line.
+    #[error("{}:{}: malformed Yosys JSON: {source}", loc.file, loc.line)]
+    Json {
+        /// Where.
+        loc: Loc,
+        /// The JSON parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A cell type that is neither a gate nor known to the resolver.
     #[error("{}:{}: unknown cell type `{name}`", loc.file, loc.line)]
     UnknownCell {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use crate::logic::{gate_tree, Logic};
 use crate::{Arch, Kind, UnitSpec};
-use tosim_cells::TruthTable;
+use tosim_cells::{GateMatcher, TruthTable};
 use tosim_netlist::{Gate, Netlist};
 
 use super::FloatError;
@@ -34,7 +34,7 @@ pub const ONE: Wire = Wire(1);
 /// sub-netlist instantiation.
 pub struct Circuit {
     core: Logic,
-    matches: HashMap<(usize, u64), (Gate, Vec<usize>)>,
+    matches: GateMatcher<Gate>,
     units: HashMap<UnitSpec, Netlist>,
 }
 
@@ -72,17 +72,7 @@ impl Circuit {
             Gate::And4,
             Gate::Or4,
         ];
-        let mut matches = HashMap::new();
-        for g in order {
-            let f = g.function(0);
-            let k = f.inputs();
-            for perm in TruthTable::input_orders(k) {
-                // Input i of the gate reads variable perm[i].
-                if let Some(h) = f.rewired(&perm) {
-                    matches.entry((k, h.bits())).or_insert((g, perm));
-                }
-            }
-        }
+        let matches = GateMatcher::new(order.into_iter().map(|g| (g, g.function(0))));
         Circuit { core: Logic::new(name), matches, units: HashMap::new() }
     }
 
@@ -161,18 +151,11 @@ impl Circuit {
         })
         .unwrap_or(f);
         // Drop variables the function does not depend on.
-        let keep: Vec<usize> = (0..m).filter(|&i| g.depends_on(i)).collect();
+        let keep = g.support();
         if keep.len() == m {
             return (vars, g);
         }
-        let h = TruthTable::from_fn(keep.len(), |r| {
-            let mut row = 0u32;
-            for (j, &i) in keep.iter().enumerate() {
-                row |= (r >> j & 1) << i;
-            }
-            g.eval(row)
-        })
-        .unwrap_or(g);
+        let h = g.restrict(&keep).unwrap_or(g);
         (keep.iter().map(|&i| vars[i]).collect(), h)
     }
 
@@ -195,14 +178,14 @@ impl Circuit {
                     continue;
                 }
                 let h = TruthTable::from_fn(m, |r| g.eval(r ^ (1 << i))).unwrap_or(g);
-                if self.matches.contains_key(&(m, h.bits())) {
+                if self.matches.find(h).is_some() {
                     vs[i] = src;
                     g = h;
                 }
             }
         }
-        let (gate, perm) = self.matches.get(&(m, g.bits())).cloned()?;
-        let ins: Vec<Wire> = perm.iter().map(|&p| vs[p]).collect();
+        let (gate, wiring) = self.matches.find(g)?;
+        let ins: Vec<Wire> = wiring.iter().map(|&p| vs[p]).collect();
         Some(self.raw(gate, &ins)[0])
     }
 
