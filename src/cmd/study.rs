@@ -569,8 +569,8 @@ fn network(samples: usize) -> Result<Network> {
     // Scales are calibrated on the whole data file, as `tosim net` does.
     let q = QuantNet::new(&net, IntFormat::Int8, &ds.x)?;
     let xq: Vec<Vec<i64>> = (0..n).map(|i| q.quantise_input(ds.sample(i))).collect();
-    let g = GateNet::new(q, Profile::default_profile()?)?;
-    let runs = g.run(&xq, &|_, _, _| {});
+    let g = GateNet::int(q, Profile::default_profile()?, tosim_nn::Mode::Zero)?;
+    let runs = g.run(&xq, &|_, _, _| {})?.layers;
     let mut out = Vec::new();
     let mut total = vec![0f64; n];
     for r in &runs {
@@ -640,15 +640,17 @@ struct OpsResult {
 /// same order: per sample, (weight, input) for every input, then the bias
 /// added), each neuron's units from reset, on the network's own compiled units.
 fn network_ops(g: &tosim_nn::GateNet, xq: &[Vec<i64>], runs: &[tosim_nn::LayerRun]) -> Vec<OpsResult> {
-    let f = g.qnet.format;
+    let Some(q) = g.quant() else { return Vec::new() };
+    let f = q.format;
     let (b, acc_bits) = (f.bits(), f.acc_bits());
     let opts = Options { per_op_stats: false, record_per_op: true, ..Options::default() };
     let mut out = Vec::new();
-    for (l, (ql, hw)) in g.qnet.layers.iter().zip(&g.layers).enumerate() {
+    for (l, ql) in q.layers.iter().enumerate() {
+        let Some((mul, accu)) = g.mac_units(l) else { continue };
         let inputs: Vec<Vec<i64>> =
             if l == 0 { xq.to_vec() } else { (0..xq.len()).map(|s| runs[l - 1].sample_outputs(s)).collect() };
         let d = &ql.dense;
-        let acc_ports = hw.acc.program.input_widths().len();
+        let acc_ports = accu.hw.operands();
         let (mut mul_tos, mut acc_tos) = (Vec::new(), Vec::new());
         let (mut mul_zero, mut acc_zero) = (0usize, 0usize);
         for o in 0..d.outputs {
@@ -672,8 +674,8 @@ fn network_ops(g: &tosim_nn::GateNet, xq: &[Vec<i64>], runs: &[tosim_nn::LayerRu
             let run = |p: &Program, k: usize, v: Vec<u128>| {
                 run_zero_delay(p, &Recorded::new(k, v), &opts).per_op.unwrap_or_default()
             };
-            mul_tos.extend(run(&hw.mul.program, 2, mv).iter().map(|c| c.switching_tos as f64));
-            acc_tos.extend(run(&hw.acc.program, acc_ports, av).iter().map(|c| c.switching_tos as f64));
+            mul_tos.extend(run(mul.hw.program(), 2, mv).iter().map(|c| c.switching_tos as f64));
+            acc_tos.extend(run(accu.hw.program(), acc_ports, av).iter().map(|c| c.switching_tos as f64));
         }
         for (unit, tos, zeros) in [("multiplier", mul_tos, mul_zero), ("accumulator", acc_tos, acc_zero)] {
             let s = Summary::of(&tos);

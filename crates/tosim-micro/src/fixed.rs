@@ -88,7 +88,13 @@ pub enum FixedError {
     Float(#[from] FloatError),
     /// A unit could not be built for the gate-level run.
     #[error(transparent)]
-    Micro(#[from] MicroError),
+    Micro(Box<MicroError>),
+}
+
+impl From<MicroError> for FixedError {
+    fn from(e: MicroError) -> Self {
+        FixedError::Micro(Box::new(e))
+    }
 }
 
 /// The function a fixed-point program computes.
