@@ -24,12 +24,10 @@ pub enum ValidateCmd {
     Spice(ValidateArgs),
 }
 
-/// Input drivers of the deck.
+/// Input drivers of the deck (described in the help of `--driver`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum DriverArg {
-    /// inv_1 → inv_2 per input bit, counted.
     Cells,
-    /// Sources on the inputs.
     Ideal,
 }
 
@@ -52,7 +50,7 @@ pub struct DeckArgs {
     #[arg(long, default_value_t = 1.8)]
     pub vdd: f64,
     /// Input drivers: `cells` (inv_1 → inv_2 per input bit, counted) or `ideal` (sources on the inputs).
-    #[arg(long, value_enum, default_value = "cells")]
+    #[arg(long, value_enum, default_value = "cells", hide_possible_values = true)]
     pub driver: DriverArg,
     /// Output loads: `inv` (an inv_1 per output bit, its own supply not counted) or a capacitance in fF.
     #[arg(long, default_value = "inv")]
