@@ -68,7 +68,7 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::{GateRunner, MicroError, MicroOp, MicroProgram, Src, Step};
+use crate::{GateRunner, MicroError, MicroOp, MicroProgram, RegId, Src, Step};
 use tosim_units::float::{FloatError, Format};
 use tosim_units::{mask, sext};
 
@@ -318,7 +318,7 @@ impl Emit for Record {
         Src::Const(v as u128 & mask(width))
     }
     fn op(&mut self, op: MicroOp, args: &[Src]) -> Src {
-        let dst = self.regs;
+        let dst = RegId::from_index(self.regs);
         self.regs += 1;
         self.steps.push(Step { op, dst, srcs: args.to_vec() });
         self.roles.push(self.role);
@@ -617,9 +617,10 @@ impl FixedProgram {
             Record { steps: Vec::new(), roles: Vec::new(), lanes: Vec::new(), regs: 0, role: Role::Other, lane: 0 };
         let n = func.arity();
         r.regs = n;
-        let xs: Vec<Src> = (0..n).map(Src::Reg).collect();
+        let inputs: Vec<RegId> = (0..n).map(RegId::from_index).collect();
+        let xs: Vec<Src> = inputs.iter().map(|&r| Src::Reg(r)).collect();
         let ys = algo(&mut r, &consts, &xs);
-        let outputs = ys.iter().filter_map(|y| if let Src::Reg(i) = y { Some(*i) } else { None }).collect();
+        let outputs = ys.iter().filter_map(|y| y.reg()).collect();
         let name = match func {
             FixedFn::Softmax(n) => format!("fixed_softmax{n}"),
             f => format!("fixed_{f}"),
@@ -627,7 +628,7 @@ impl FixedProgram {
         let program = MicroProgram {
             name: format!("{name}_i{}_s{:e}_f{}", spec.width, spec.in_scale, spec.out_frac),
             format: Format::Binary16,
-            inputs: (0..n).collect(),
+            inputs,
             outputs,
             steps: r.steps,
             regs: r.regs,

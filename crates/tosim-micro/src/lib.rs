@@ -55,13 +55,30 @@ pub enum MicroError {
     Unit(#[from] HwUnitError),
 }
 
+tosim_cells::id_type!(
+    /// A register of a [`MicroProgram`] (`0..regs`).
+    #[derive(Serialize)]
+    #[serde(transparent)]
+    RegId
+);
+
 /// Where an operand comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Src {
     /// A register.
-    Reg(usize),
+    Reg(RegId),
     /// A constant bit pattern.
     Const(u128),
+}
+
+impl Src {
+    /// The register, if the operand is one.
+    pub fn reg(self) -> Option<RegId> {
+        match self {
+            Src::Reg(r) => Some(r),
+            Src::Const(_) => None,
+        }
+    }
 }
 
 /// What a step does.
@@ -134,7 +151,7 @@ pub struct Step {
     /// The operation.
     pub op: MicroOp,
     /// Destination register.
-    pub dst: usize,
+    pub dst: RegId,
     /// Operands in port order.
     pub srcs: Vec<Src>,
 }
@@ -147,9 +164,9 @@ pub struct MicroProgram {
     /// Float format of the float operations (and of inputs and outputs unless fixed point).
     pub format: Format,
     /// Registers holding the inputs, in order.
-    pub inputs: Vec<usize>,
+    pub inputs: Vec<RegId>,
     /// Registers holding the outputs, in order.
-    pub outputs: Vec<usize>,
+    pub outputs: Vec<RegId>,
     /// The steps in order.
     pub steps: Vec<Step>,
     /// Number of registers.
@@ -254,18 +271,18 @@ impl MicroProgram {
     pub fn run_reference(&self, inputs: &[u128]) -> Result<Vec<u128>, FloatError> {
         let mut r = vec![0u128; self.regs];
         for (&reg, &v) in self.inputs.iter().zip(inputs) {
-            r[reg] = v;
+            r[reg.index()] = v;
         }
         for s in &self.steps {
             let args: Vec<u128> = s
                 .srcs
                 .iter()
                 .map(|x| match *x {
-                    Src::Reg(i) => r[i],
+                    Src::Reg(i) => r[i.index()],
                     Src::Const(c) => c,
                 })
                 .collect();
-            r[s.dst] = if let Some(v) = s.op.wire(args[0]) {
+            r[s.dst.index()] = if let Some(v) = s.op.wire(args[0]) {
                 v
             } else if let MicroOp::Select { width } = s.op {
                 if args[0] >> (width - 1) & 1 == 1 {
@@ -282,7 +299,7 @@ impl MicroProgram {
                 return Err(FloatError::Internal { what: "micro-op without a unit" });
             };
         }
-        Ok(self.outputs.iter().map(|&o| r[o]).collect())
+        Ok(self.outputs.iter().map(|&o| r[o.index()]).collect())
     }
 
     /// Counts of unit operations per unit name (wiring steps excluded).
@@ -335,7 +352,7 @@ impl GateRunner {
         let mut r: Vec<Vec<u128>> = vec![vec![0; n]; p.regs];
         for (k, &reg) in p.inputs.iter().enumerate() {
             for (i, v) in inputs.iter().enumerate() {
-                r[reg][i] = v.get(k).copied().unwrap_or(0);
+                r[reg.index()][i] = v.get(k).copied().unwrap_or(0);
             }
         }
         for s in &p.steps {
@@ -344,7 +361,7 @@ impl GateRunner {
                     s.srcs
                         .iter()
                         .map(|x| match *x {
-                            Src::Reg(j) => r[j][i],
+                            Src::Reg(j) => r[j.index()][i],
                             Src::Const(c) => c,
                         })
                         .collect()
@@ -364,9 +381,9 @@ impl GateRunner {
                 }
                 (0..n).map(|i| s.op.unit_result(res.get(i).unwrap_or(&[]))).collect()
             };
-            r[s.dst] = out;
+            r[s.dst.index()] = out;
         }
-        Ok((0..n).map(|i| p.outputs.iter().map(|&o| r[o][i]).collect()).collect())
+        Ok((0..n).map(|i| p.outputs.iter().map(|&o| r[o.index()][i]).collect()).collect())
     }
 }
 
@@ -383,7 +400,7 @@ impl Builder {
     }
     fn reg(&mut self) -> Src {
         self.regs += 1;
-        Src::Reg(self.regs - 1)
+        Src::Reg(RegId::from_index(self.regs - 1))
     }
     fn op(&mut self, op: MicroOp, srcs: &[Src]) -> Src {
         let d = self.reg();
@@ -399,7 +416,7 @@ impl Builder {
         Src::Const(self.f.round(v))
     }
     fn finish(self, name: &str, inputs: &[Src], outputs: &[Src]) -> MicroProgram {
-        let regs_of = |s: &[Src]| s.iter().filter_map(|x| if let Src::Reg(r) = x { Some(*r) } else { None }).collect();
+        let regs_of = |s: &[Src]| s.iter().filter_map(|x| x.reg()).collect();
         MicroProgram {
             name: format!("{name}_{}", self.f),
             format: self.f,

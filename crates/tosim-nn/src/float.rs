@@ -465,20 +465,20 @@ impl FloatNet {
     fn micro<S: Sink>(&self, s: &mut S, p: &MicroProgram, exp: Range<usize>, inputs: &[u128]) -> Result<Vec<u128>> {
         let mut r = vec![0u128; p.regs];
         for (&reg, &v) in p.inputs.iter().zip(inputs) {
-            r[reg] = v;
+            r[reg.index()] = v;
         }
         for (i, st) in p.steps.iter().enumerate() {
             let mut args = [0u128; 3];
             for (a, x) in args.iter_mut().zip(&st.srcs) {
                 *a = match *x {
-                    Src::Reg(j) => r[j],
+                    Src::Reg(j) => r[j.index()],
                     Src::Const(c) => c,
                 };
             }
             let n = st.srcs.len();
             let prim = if exp.contains(&i) { P_EXP } else { prim_of(st.op) };
             let unit = self.unit_of(st.op);
-            r[st.dst] = match st.op {
+            r[st.dst.index()] = match st.op {
                 MicroOp::Shl { amount, width } => (args[0] << amount) & mask(width),
                 MicroOp::Sar { amount, width } => (sext(args[0], width) >> amount) as u128 & mask(width),
                 MicroOp::Select { width } => {
@@ -517,7 +517,7 @@ impl FloatNet {
                 }
             };
         }
-        Ok(p.outputs.iter().map(|&o| r[o]).collect())
+        Ok(p.outputs.iter().map(|&o| r[o.index()]).collect())
     }
 
     /// Neuron `o` of layer `l` on one sample, up to (not including) the softmax.

@@ -478,12 +478,12 @@ impl GateNet {
         let failed: Mutex<Option<NnError>> = Mutex::new(None);
         let warm = usize::from(range.start > 0 && !range.is_empty());
         let want = range.len() + warm;
-        let dis: Mutex<Vec<u64>> = Mutex::new(vec![0; range.len()]);
+        let dis: Mutex<(Vec<u64>, Vec<u64>)> = Mutex::new((vec![0; range.len()], Vec::new()));
         let layers = crate::shard::run_range(x, range.clone(), |xs| match self.run(xs, progress) {
             Ok(r) => {
                 if xs.len() == want {
                     if let Ok(mut d) = dis.lock() {
-                        *d = r.op_disagreements[warm..].to_vec();
+                        *d = (r.op_disagreements[warm..].to_vec(), r.unit_operations.clone());
                     }
                 }
                 r.layers
@@ -499,7 +499,8 @@ impl GateNet {
             return Err(RangeError::Nn(e));
         }
         let layers = layers?;
-        Ok(NetRun { layers, op_disagreements: dis.into_inner().unwrap_or_default(), unit_operations: Vec::new() })
+        let (op_disagreements, unit_operations) = dis.into_inner().unwrap_or_default();
+        Ok(NetRun { layers, op_disagreements, unit_operations })
     }
 
     /// The report of a gate-level run: counts per layer and in total,
@@ -850,18 +851,18 @@ impl IntNet {
         let p = &m.program.program;
         let mut r = vec![0u128; p.regs];
         for (&reg, &v) in p.inputs.iter().zip(inputs) {
-            r[reg] = v;
+            r[reg.index()] = v;
         }
         for (i, st) in p.steps.iter().enumerate() {
             let args: Vec<u128> = st
                 .srcs
                 .iter()
                 .map(|x| match *x {
-                    Src::Reg(j) => r[j],
+                    Src::Reg(j) => r[j.index()],
                     Src::Const(c) => c,
                 })
                 .collect();
-            r[st.dst] = match m.step_slot[i] {
+            r[st.dst.index()] = match m.step_slot[i] {
                 None => fixed::plain_op(st.op, &args),
                 Some(slot) => {
                     let ops = fixed::unit_operands(st.op, &args);
@@ -876,7 +877,7 @@ impl IntNet {
                 }
             };
         }
-        Ok(p.outputs.iter().map(|&o| r[o]).collect())
+        Ok(p.outputs.iter().map(|&o| r[o.index()]).collect())
     }
 
     fn shapes(&self) -> Vec<LayerShape> {

@@ -168,6 +168,18 @@ impl std::ops::AddAssign<&Activity> for Activity {
     }
 }
 
+/// The sum of activities in order (per-operation records and output values
+/// concatenated in the order of the iterator).
+impl<'a> std::iter::Sum<&'a Activity> for Activity {
+    fn sum<I: Iterator<Item = &'a Activity>>(iter: I) -> Activity {
+        let mut acc = Activity::default();
+        for a in iter {
+            acc += a;
+        }
+        acc
+    }
+}
+
 /// Engine knobs.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -839,11 +851,7 @@ pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activ
             .zip(slices)
             .map_init(|| Scratch::new(p), |scr, (&(a, b), out)| run_chunk(p, stream, a, b, scr, opts, out).act)
             .collect();
-        let mut acc = Activity::default();
-        for o in &outs {
-            acc += o;
-        }
-        acc
+        outs.iter().sum()
     } else {
         parts
             .par_iter()

@@ -1081,11 +1081,7 @@ pub fn run_glitch(p: &GlitchProgram, stream: &dyn Stream, opts: &GlitchOptions) 
             .par_iter()
             .map_init(|| GScratch::new(p), |scr, &(a, b)| glitch_chunk(p, stream, a, b, scr, opts))
             .collect();
-        let mut acc = Activity::default();
-        for o in &outs {
-            acc += o;
-        }
-        acc
+        outs.iter().sum()
     } else {
         parts.par_iter().map_init(|| GScratch::new(p), |scr, &(a, b)| glitch_chunk(p, stream, a, b, scr, opts)).reduce(
             Activity::default,

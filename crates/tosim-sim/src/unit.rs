@@ -33,7 +33,8 @@ use crate::{
     Outputs, Program, Recorded, Report, StageError, StageNetlist, Stream,
 };
 
-/// Why a unit could not be built.
+/// Why a unit could not be built (the causes are boxed: they are large,
+/// and every `Result` of a unit carries this error).
 #[derive(Debug, Error)]
 pub enum HwUnitError {
     /// The library has no template for one of its cells.
@@ -77,8 +78,9 @@ pub struct HwUnit {
 impl HwUnit {
     /// Binds `netlist` through `lib` and compiles it.
     pub fn bind(netlist: Netlist, lib: &Library) -> Result<HwUnit, HwUnitError> {
-        let models =
-            lib.bind(&netlist).map_err(|source| HwUnitError::Bind { unit: netlist.name().to_string(), source: Box::new(source) })?;
+        let models = lib
+            .bind(&netlist)
+            .map_err(|source| HwUnitError::Bind { unit: netlist.name().to_string(), source: Box::new(source) })?;
         HwUnit::with_models(netlist, models)
     }
 

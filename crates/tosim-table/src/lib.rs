@@ -118,7 +118,7 @@ impl Draws {
     /// A standard normal sample (Box–Muller).
     fn normal(&mut self) -> f64 {
         let (u, v) = (self.unit(), self.unit());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        tosim_sim::box_muller(u, v)
     }
 }
 
