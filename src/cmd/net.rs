@@ -162,6 +162,11 @@ pub fn run(a: NetArgs) -> Result<()> {
     let progress = progress(&names, start);
     let run = g.run_range(&x, range.clone(), &progress)?;
     let elapsed = start.elapsed();
+    if range.start == 0 {
+        let evals = g.gate_evaluations(&run);
+        let rate = evals as f64 / elapsed.as_secs_f64().max(1e-9);
+        eprintln!("gate evaluations: {evals} in {:.3} s = {rate:.3e}/s", elapsed.as_secs_f64());
+    }
 
     let ctx = RunContext {
         model: model.display().to_string(),

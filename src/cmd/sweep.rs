@@ -129,7 +129,13 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         if let Some(e) = &row.error {
             eprintln!("model {}: {e} (recorded, going on)", row.model);
         }
-        eprintln!("[{}/{n}] {} {:.1} s", i + 1, row.model, start.elapsed().as_secs_f64());
+        eprintln!(
+            "[{}/{n}] {} {:.1} s ({} gate evaluations)",
+            i + 1,
+            row.model,
+            start.elapsed().as_secs_f64(),
+            row.gate_evaluations
+        );
     })?;
     print!("{}", render::sweep_table(&rows));
     if let Some(p) = &a.csv {

@@ -111,13 +111,13 @@ pub struct NetRun {
     pub op_disagreements: Vec<u64>,
     /// Per unit of the network (its index in `GateNet::units`): operations
     /// simulated, the carried separator operations included (work, not counts;
-    /// empty from `GateNet::run_range`).
+    /// from `GateNet::run_range`: the run of the range, the replayed sample included).
     pub unit_operations: Vec<u64>,
 }
 
 /// Multiply-accumulates per batch of samples (memory bound of a run; the
 /// counts do not depend on it).
-pub(crate) const BATCH_MACS: usize = 1 << 18;
+pub(crate) const BATCH_MACS: usize = 1 << 16;
 /// Engine chunks per thread, and the smallest chunk (operations).
 const CHUNKS_PER_THREAD: u64 = 4;
 const MIN_CHUNK: u64 = 16 * 1024;

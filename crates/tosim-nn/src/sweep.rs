@@ -207,6 +207,9 @@ pub fn random_inputs(samples: usize, width: usize, seed: u64) -> Vec<f32> {
 pub struct SweepRow {
     /// [`ModelConfig::name`].
     pub model: String,
+    /// Gate evaluations of the run (work, for speed figures; not reported).
+    #[serde(skip)]
+    pub gate_evaluations: u64,
     /// Hidden layers.
     pub depth: usize,
     /// Neurons per hidden layer.
@@ -275,6 +278,7 @@ impl SweepRow {
     fn base(cfg: &ModelConfig, format: &str, samples: usize) -> SweepRow {
         SweepRow {
             model: cfg.name(),
+            gate_evaluations: 0,
             depth: cfg.depth,
             width: cfg.width,
             activation: activation_name(cfg.activation),
@@ -507,16 +511,16 @@ pub fn run_sweep(spec: &SweepSpec, progress: &dyn Fn(usize, usize, &SweepRow)) -
     let mut rows = Vec::with_capacity(jobs.len());
     for (i, (cfg, bn)) in jobs.iter().enumerate() {
         let net = cfg.network();
-        let run = || -> crate::Result<NetReport> {
+        let run = || -> crate::Result<(NetReport, u64)> {
             let g = GateNet::new(&net, spec.format, &spec.x, *bn, spec.profile.clone(), spec.mode)?;
             let xe: Vec<Vec<i64>> = (0..spec.samples).map(|s| g.encode(&spec.x[s * width..(s + 1) * width])).collect();
             let run = g.run(&xe, &|_, _, _| {})?;
             let ctx = RunContext { model: cfg.name(), net: &net, x: &spec.x, labels: None, per_neuron: false };
-            g.report(&ctx, &run, None)
+            Ok((g.report(&ctx, &run, None)?, g.gate_evaluations(&run)))
         };
         let folded = *bn == BatchNormMode::Fold;
         let row = match run() {
-            Ok(r) => SweepRow::from_report(cfg, &r).folded(folded),
+            Ok((r, evals)) => SweepRow { gate_evaluations: evals, ..SweepRow::from_report(cfg, &r).folded(folded) },
             Err(e) if spec.keep_going => {
                 let msg = crate::error::chain(&e);
                 SweepRow::failed(cfg, &spec.format.name(), spec.samples, msg).folded(folded)
