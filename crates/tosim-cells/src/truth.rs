@@ -100,16 +100,10 @@ impl TruthTable {
     /// The function with its inputs permuted: input `i` of the result is input
     /// `perm[i]` of `self`. `perm` must have `inputs()` entries.
     pub fn permute(&self, perm: &[usize]) -> Option<Self> {
-        if perm.len() != self.inputs() || perm.iter().any(|&p| p >= self.inputs()) {
+        if perm.len() != self.inputs() {
             return None;
         }
-        Self::from_fn(self.inputs(), |r| {
-            let mut src = 0u32;
-            for (i, &p) in perm.iter().enumerate() {
-                src |= (r >> i & 1) << p;
-            }
-            self.eval(src)
-        })
+        self.restrict(perm)
     }
 
     /// Every order of `k` inputs (all permutations of `0..k`), `k!` of them,
@@ -242,5 +236,25 @@ mod tests {
             assert_eq!(t.rewired(&w).unwrap().permute(&w).unwrap(), t);
         }
         assert!(t.rewired(&[0, 1]).is_none());
+    }
+
+    #[test]
+    fn restrict_to_the_support_drops_unused_inputs() {
+        // f(x0, x1, x2) = x0 & x2: support [0, 2], restricted to AND2.
+        let f = TruthTable::from_fn(3, |r| r & 1 == 1 && r >> 2 & 1 == 1).unwrap();
+        assert_eq!(f.support(), vec![0, 2]);
+        assert_eq!(f.restrict(&f.support()).unwrap(), TruthTable::new(2, 0b1000).unwrap());
+        assert!(f.restrict(&[3]).is_none());
+    }
+
+    #[test]
+    fn gate_matcher_finds_every_input_order_and_keeps_the_first_gate() {
+        let andnot = TruthTable::new(2, 0b0010).unwrap(); // a & !b
+        let m = GateMatcher::new([("andnot", andnot), ("also_andnot", andnot)]);
+        assert_eq!(m.find(andnot), Some(("andnot", &[0usize, 1][..])));
+        // !a & b is ANDNOT with input 0 reading variable 1.
+        let (g, w) = m.find(andnot.rewired(&[1, 0]).unwrap()).unwrap();
+        assert_eq!((g, w), ("andnot", &[1usize, 0][..]));
+        assert_eq!(m.find(TruthTable::new(2, 0b1000).unwrap()), None);
     }
 }

@@ -38,8 +38,8 @@ pub enum Driver {
     Cell {
         /// The driving cell.
         cell: CellId,
-        /// Output pin index.
-        pin: u32,
+        /// The output pin (index into the cell type's outputs).
+        pin: tosim_cells::PinId,
     },
 }
 
@@ -420,7 +420,9 @@ impl NetlistBuilder {
         for (p, &o) in outputs.iter().enumerate() {
             match self.n.drivers.get(o.index()).copied() {
                 None => self.fail(NetlistError::UnknownNet { net: o.0 }),
-                Some(Driver::None) => self.n.drivers[o.index()] = Driver::Cell { cell: id, pin: p as u32 },
+                Some(Driver::None) => {
+                    self.n.drivers[o.index()] = Driver::Cell { cell: id, pin: tosim_cells::PinId::from_index(p) }
+                }
                 Some(_) => {
                     let net = self.n.net_names[o.index()].clone();
                     self.fail(NetlistError::MultipleDrivers { net, loc: loc.clone() });

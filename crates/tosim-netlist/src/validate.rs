@@ -93,7 +93,7 @@ pub(crate) fn finish(mut n: Netlist) -> Result<Netlist, NetlistError> {
             let at = if loc.file.is_empty() { String::new() } else { format!("{}:{}: ", loc.file, loc.line) };
             n.warnings.push(format!(
                 "{at}output `{}` of cell `{}` ({}) is unused (net `{}`)",
-                ty.outputs.get(pin as usize).map_or("?", |s| s.as_str()),
+                ty.outputs.get(pin.index()).map_or("?", |s| s.as_str()),
                 n.cell_names[cell.index()],
                 ty.name,
                 n.net_names[net.index()]
