@@ -47,6 +47,7 @@ mod engine;
 mod glitch;
 mod ops;
 mod report;
+mod run;
 mod stream;
 mod synthetic;
 mod transpose;
@@ -59,6 +60,7 @@ pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, Op
 pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
 pub use ops::{Insn, OpKind, SlotId};
 pub use report::{add_opt, NetReport, Report, Stats, TypeReport};
+pub use run::{simulate, Mode, Run, RunError, RunOptions};
 pub use stream::{
     box_muller, open_file, splitmix64, splitmix64_at, standard_normal, Distribution, FileStream, Generated, Recorded,
     Stream, StreamError, IN_MEMORY_BYTES,
