@@ -1,12 +1,12 @@
 //! `tosim cells`: analyse transistor-level cells and print their functions,
 //! transistor counts, gate loads and stage depths.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use rayon::prelude::*;
-use serde::Serialize;
+use tosim_cells::files::spice_files;
+use tosim_cells::report::{unsupported_reason, CellReport};
 use tosim_cells::{analyze, parse_spice, read_spice_file, AnalysisError, CellModel, Config, SignalKind, SpiceError};
 
 /// The textbook library, built into the binary so `tosim cells` works anywhere.
@@ -59,86 +59,6 @@ struct Row {
     outcome: Outcome,
 }
 
-/// JSON record of one cell.
-#[derive(Serialize)]
-struct JsonCell {
-    name: String,
-    file: String,
-    line: usize,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
-    transistors: u32,
-    nmos: u32,
-    pmos: u32,
-    depth: u32,
-    /// Output → truth-table hex (input 0 = least significant row-index bit).
-    functions: BTreeMap<String, String>,
-    /// Output → readable sum-of-products.
-    expressions: BTreeMap<String, String>,
-    /// Gate-driving internal node → truth-table hex.
-    internal: BTreeMap<String, String>,
-    /// Signal → number of transistor gates it drives.
-    gate_loads: BTreeMap<String, u32>,
-    /// Signal → summed gate W·L in µm².
-    gate_area: BTreeMap<String, f64>,
-    /// Signal → stage depth.
-    depths: BTreeMap<String, u32>,
-    stages: Vec<JsonStage>,
-}
-
-#[derive(Serialize)]
-struct JsonStage {
-    depth: u32,
-    outputs: Vec<String>,
-    gate_inputs: Vec<String>,
-    nmos: u32,
-    pmos: u32,
-    n_stack: u32,
-    p_stack: u32,
-}
-
-/// Files under `path` (itself, or recursively its *.spice/*.sp/*.cdl), sorted;
-/// a `.cdl` beside a `.spice`/`.sp` of the same stem is skipped unless `all_views`.
-fn collect(path: &Path, out: &mut Vec<PathBuf>, all_views: bool) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    let ext_of = |p: &Path| p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    for p in &entries {
-        if p.is_dir() {
-            collect(p, out, all_views)?;
-            continue;
-        }
-        let Some(ext) = ext_of(p) else { continue };
-        if !["spice", "sp", "cdl"].contains(&ext.as_str()) {
-            continue;
-        }
-        // A foundry library ships each cell twice: a layout-extracted netlist
-        // (`.spice`) and a schematic one (`.cdl`). In a folder search the
-        // extracted view wins unless both are asked for.
-        if ext == "cdl" && !all_views {
-            let twin = entries.iter().any(|q| {
-                q != p && q.file_stem() == p.file_stem() && ext_of(q).is_some_and(|e| e == "spice" || e == "sp")
-            });
-            if twin {
-                continue;
-            }
-        }
-        out.push(p.clone());
-    }
-    Ok(())
-}
-
 fn analyse_file(parsed: Result<Vec<tosim_cells::Subckt>, SpiceError>, cfg: &Config) -> Vec<Row> {
     match parsed {
         Err(e) => vec![Row {
@@ -174,7 +94,7 @@ pub fn run(a: Args) -> Result<()> {
     } else {
         let mut files = Vec::new();
         for p in &a.paths {
-            collect(p, &mut files, a.all_views)?;
+            files.extend(spice_files(p, a.all_views)?);
         }
         if files.is_empty() {
             bail!("no *.spice, *.sp or *.cdl files under {}", display_paths(&a.paths));
@@ -190,7 +110,7 @@ pub fn run(a: Args) -> Result<()> {
         })
         .collect();
     if a.json {
-        let cells: Vec<JsonCell> = rows.iter().filter_map(json_cell).collect();
+        let cells: Vec<CellReport> = rows.iter().filter_map(json_cell).collect();
         println!("{}", serde_json::to_string_pretty(&cells)?);
     } else {
         print_table(&rows);
@@ -208,70 +128,12 @@ fn display_paths(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ")
 }
 
-fn json_cell(r: &Row) -> Option<JsonCell> {
-    let mut j = JsonCell {
-        name: r.name.clone(),
-        file: r.file.clone(),
-        line: r.line,
-        status: "ok",
-        reason: None,
-        inputs: Vec::new(),
-        outputs: Vec::new(),
-        transistors: 0,
-        nmos: 0,
-        pmos: 0,
-        depth: 0,
-        functions: BTreeMap::new(),
-        expressions: BTreeMap::new(),
-        internal: BTreeMap::new(),
-        gate_loads: BTreeMap::new(),
-        gate_area: BTreeMap::new(),
-        depths: BTreeMap::new(),
-        stages: Vec::new(),
-    };
-    let m = match &r.outcome {
-        Outcome::Error(_) => return None,
-        Outcome::Unsupported(e) => {
-            j.status = "unsupported";
-            j.reason = match e {
-                AnalysisError::Unsupported { reason, .. } => Some(reason.clone()),
-                other => Some(other.to_string()),
-            };
-            return Some(j);
-        }
-        Outcome::Ok(m) => m,
-    };
-    let names: Vec<&str> = m.inputs.iter().map(String::as_str).collect();
-    j.inputs = m.inputs.clone();
-    j.outputs = m.outputs.clone();
-    j.transistors = m.transistors();
-    j.nmos = m.nmos;
-    j.pmos = m.pmos;
-    j.depth = m.depth();
-    for (o, f) in m.outputs.iter().zip(&m.functions) {
-        j.functions.insert(o.clone(), f.to_hex());
-        j.expressions.insert(o.clone(), f.expression(&names));
+fn json_cell(r: &Row) -> Option<CellReport> {
+    match &r.outcome {
+        Outcome::Error(_) => None,
+        Outcome::Unsupported(e) => Some(CellReport::unsupported(&r.name, &r.file, r.line, e)),
+        Outcome::Ok(m) => Some(CellReport::new(&r.name, &r.file, r.line, m)),
     }
-    for s in &m.signals {
-        if s.kind == SignalKind::Internal {
-            j.internal.insert(s.name.clone(), s.function.to_hex());
-        }
-        j.gate_loads.insert(s.name.clone(), s.gate_count);
-        j.gate_area.insert(s.name.clone(), (s.gate_area * 1e6).round() / 1e6);
-        j.depths.insert(s.name.clone(), s.depth);
-    }
-    for st in &m.stages {
-        j.stages.push(JsonStage {
-            depth: st.depth,
-            outputs: st.outputs.iter().map(|&i| m.signal(i).name.clone()).collect(),
-            gate_inputs: st.gate_inputs.iter().map(|&i| m.signal(i).name.clone()).collect(),
-            nmos: st.nmos,
-            pmos: st.pmos,
-            n_stack: st.n_stack,
-            p_stack: st.p_stack,
-        });
-    }
-    Some(j)
 }
 
 fn print_table(rows: &[Row]) {
@@ -289,11 +151,7 @@ fn print_table(rows: &[Row]) {
             }
             Outcome::Unsupported(e) => {
                 unsupported += 1;
-                let reason = match e {
-                    AnalysisError::Unsupported { reason, .. } => reason.clone(),
-                    other => other.to_string(),
-                };
-                println!("{:<width$}  unsupported: {reason}", r.name);
+                println!("{:<width$}  unsupported: {}", r.name, unsupported_reason(e));
             }
             Outcome::Ok(m) => {
                 ok += 1;

@@ -39,8 +39,10 @@
 
 mod analysis;
 mod expr;
+pub mod files;
 mod id;
 mod model;
+pub mod report;
 mod spice;
 mod truth;
 
