@@ -28,9 +28,9 @@ enum Command {
     /// Simulate a netlist file on an operand stream and count switching transistors.
     Sim(cmd::sim::SimArgs),
     /// Compare unit architectures side by side on the same stream.
-    Compare(cmd::sim::CompareArgs),
+    Compare(cmd::table::CompareArgs),
     /// Per-primitive cost table: static and switching TOs per operation.
-    Table(cmd::sim::TableArgs),
+    Table(cmd::table::TableArgs),
     /// Run a trained network on gate-level units, neuron by neuron, and count TOs.
     Net(cmd::net::NetArgs),
     /// Add the shard reports of `tosim net --shard i/n` into the report of the whole run.
@@ -89,8 +89,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Unit(UnitCmd::Eval(a)) => cmd::units::eval(a),
         Command::Unit(UnitCmd::Sim(a)) => cmd::sim::unit_sim(a),
         Command::Sim(a) => cmd::sim::sim(a),
-        Command::Compare(a) => cmd::sim::compare(a),
-        Command::Table(a) => cmd::sim::table(a),
+        Command::Compare(a) => cmd::table::compare(a),
+        Command::Table(a) => cmd::table::table(a),
         Command::Net(a) => cmd::net::run(a),
         Command::Merge(a) => cmd::net::merge(a),
         Command::Sweep(a) => cmd::net::sweep(a),

@@ -316,7 +316,7 @@ fn cli_export_and_eval() {
     }
     // eval: 8-bit unsigned divider; 200 / 7 = 28 r 4, 0x10 / 0 = 255 r 16 (division by zero).
     let ops = dir.join("ops.txt");
-    std::fs::write(&ops, "# a b\n200 7\n0x10, 0\n").unwrap();
+    std::fs::write(&ops, "# a b\n200 7 # 200 / 7\n0x10, 0\n").unwrap();
     let args = ["unit", "eval", "--kind", "div", "--arch", "restoring", "--width", "8", "--stream"];
     let out = tosim(&[&args[..], &[ops.to_str().unwrap()]].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -333,4 +333,60 @@ fn cli_export_and_eval() {
     let out =
         tosim(&["unit", "eval", "--kind", "sqrt", "--arch", "restoring", "--width", "8", "--signed", "--stream", "x"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no signed version"));
+}
+
+/// The one CMOS stage-depth rule (issue 13): the longest input-to-output path
+/// counted in CMOS stages, where a path through a cell counts the stages from
+/// the input pin it enters by to the output pin (`tosim_netlist::stats`).
+/// `tosim units --costs` used to add each cell's deepest output (every pin
+/// charged the select inverter of a MUX2), which no path takes: 9 instead of
+/// 7 stages for the 8-bit barrel shifter. Derived by hand for 4 bits.
+#[test]
+fn stage_depth_is_the_longest_pin_to_pin_path() {
+    use tosim_netlist::library::Library;
+    use tosim_netlist::stats::{pin_stage_depths, stats};
+    use tosim_netlist::Gate;
+    let lib = Library::textbook().unwrap();
+    // The textbook MUX2 is a select inverter, an AOI22 and an output
+    // inverter: data A and B pass 2 stages (AOI22, inverter), select S 3.
+    let mux = lib.abstract_cell(Gate::Mux2).unwrap();
+    let d = pin_stage_depths(mux);
+    let pin = |name: &str| mux.inputs.iter().position(|p| p == name).unwrap();
+    assert_eq!([d[pin("A")][0], d[pin("B")][0], d[pin("S")][0]], [Some(2), Some(2), Some(3)]);
+    assert_eq!(mux.depth(), 3);
+    // shl, 4 bits: rank 0 (amount bit b0) and rank 1 (b1) of MUX2s, the
+    // shifted-in zeros folded into AND-type edge cells. The longest path
+    // enters rank 0 by its select (3 stages) and rank 1 by a data pin (2): 5.
+    // Charging every cell its deepest output (3 + 3) gives 6, a path from b0
+    // through the select of both ranks that does not exist.
+    let n = generate(&UnitSpec::new(Kind::Shl, Arch::Barrel, 4)).unwrap();
+    assert_eq!(n.depth(), 2);
+    let models = lib.bind(&n).unwrap();
+    assert_eq!(stats(&n, Some((lib.name(), &models))).depth_stages, Some(3 + 2));
+    // `tosim units --costs` and `tosim netlist stats` on the exported netlist agree.
+    let dir = support::scratch("units_stage_depth");
+    let costs = tosim(&["units", "--costs", "--widths", "4,8", "--kind", "shl", "--json"]);
+    assert!(costs.status.success(), "{}", String::from_utf8_lossy(&costs.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&costs.stdout).unwrap();
+    for (row, stages) in rows.as_array().unwrap().iter().zip([5, 7]) {
+        assert_eq!(row["libraries"]["textbook"]["depth_stages"], stages, "{}", row["unit"]);
+        let f = dir.join(format!("{}.json", row["unit"].as_str().unwrap()));
+        let width = row["spec"]["width"].to_string();
+        let out = tosim(&[
+            "unit",
+            "export",
+            "--kind",
+            "shl",
+            "--arch",
+            "barrel",
+            "--width",
+            &width,
+            "-o",
+            f.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let st = tosim(&["netlist", "stats", f.to_str().unwrap(), "--json"]);
+        let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+        assert_eq!(st["depth_stages"], stages);
+    }
 }

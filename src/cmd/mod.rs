@@ -8,4 +8,5 @@ pub mod sim;
 pub mod spice;
 pub mod study;
 pub mod sweep;
+pub mod table;
 pub mod units;

@@ -85,18 +85,24 @@ fn library(input: &Input) -> Result<Library> {
 }
 
 fn read(input: &Input, lib: Option<&Library>) -> Result<Netlist> {
+    read_netlist(&input.file, input.top.as_deref(), lib)
+}
+
+/// Reads a Yosys JSON or structural Verilog file (module `top`, default the
+/// one no other instantiates); cell types `lib` knows (foundry cell names)
+/// are resolved while reading.
+pub fn read_netlist(file: &Path, top: Option<&str>, lib: Option<&Library>) -> Result<Netlist> {
     let resolver = |name: &str| lib.and_then(|l| l.cell_type(name));
-    let opts = ImportOptions { top: input.top.as_deref(), cell_types: Some(&resolver) };
-    let n = read_file_with(&input.file, &opts).with_context(|| format!("reading {}", input.file.display()))?;
-    Ok(n)
+    let opts = ImportOptions { top, cell_types: Some(&resolver) };
+    read_file_with(file, &opts).with_context(|| format!("reading {}", file.display()))
 }
 
 fn stats(a: StatsArgs) -> Result<()> {
     let lib = library(&a.input)?;
     let n = read(&a.input, Some(&lib))?;
-    let models =
-        lib.bind(&n).with_context(|| format!("binding {} to library `{}`", a.input.file.display(), lib.name()))?;
-    let s = tosim_netlist::stats::stats(&n, Some((lib.name(), &models)));
+    // The same statistics as `tosim units --costs` (one stage-depth rule).
+    let s = tosim_table::statics::unit_stats(&n, &lib)
+        .with_context(|| format!("binding {} to library `{}`", a.input.file.display(), lib.name()))?;
     let text = if a.json { serde_json::to_string_pretty(&s)? + "\n" } else { s.to_text() };
     stdout(text.as_bytes())
 }

@@ -15,8 +15,23 @@
 //! inputs (a unit per step, inputs streamed through it). The steps − 1
 //! transitions between one step's last input and the next step's first are
 //! included; with thousands of inputs per step they are negligible.
+//!
+//! The modules hold the library side of the CLI's cost commands, which only
+//! parse arguments and print: [`spec`] names units (integer or float) as the
+//! command line does, [`streams`] builds operand streams by name,
+//! [`table`] the rows of `tosim table`, [`compare`] those of `tosim compare`,
+//! [`statics`] the static cost table of `tosim units --costs` (from
+//! `tosim_netlist::stats`, the one stage-depth rule) and [`listing`] the
+//! unit list of `tosim units`.
 
 use std::collections::BTreeMap;
+
+pub mod compare;
+pub mod listing;
+pub mod spec;
+pub mod statics;
+pub mod streams;
+pub mod table;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -125,10 +140,7 @@ impl Draws {
 /// `n` bound to `lib` (synthetic loads of its cell types without a library)
 /// and compiled.
 pub fn unit(n: Netlist, lib: Option<&Library>) -> Result<HwUnit, HwUnitError> {
-    match lib {
-        None => HwUnit::abstract_cells(n),
-        Some(l) => HwUnit::bind(n, l),
-    }
+    HwUnit::new(n, lib)
 }
 
 /// Transistors of `n` with the cells bound to `lib` (static TOs per operation).
