@@ -341,6 +341,11 @@ fn profiles_parse_and_reject_unknown_units() {
     let text = tosim_nn::DEFAULT_PROFILE.replace("accumulate = \"kogge-stone\"", "accumulate = \"dadda\"");
     let (_, s) = err_string(Profile::parse(&text, Path::new("p.toml"), None));
     assert!(s.contains("not an adder"), "{s}");
+    // Malformed TOML: the error names the file and keeps the parser's cause (line and column).
+    let e = Profile::parse("[int8\nmultiply = 1", Path::new("p.toml"), None).unwrap_err();
+    assert!(matches!(e, NnError::ProfileToml { .. }), "{e}");
+    let cause = std::error::Error::source(&e).map(|c| c.to_string()).unwrap_or_default();
+    assert!(e.to_string().contains("p.toml") && cause.contains("line 1"), "{e}: {cause}");
     // A per-format override.
     let text = format!("{}\nmultiply = \"booth\"\n", tosim_nn::DEFAULT_PROFILE);
     let p = Profile::parse(&text, Path::new("p.toml"), None).unwrap();

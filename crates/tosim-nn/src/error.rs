@@ -101,6 +101,24 @@ pub enum NnError {
         /// What was wrong.
         what: String,
     },
+    /// A layer's fixed-point micro-program (sigmoid, tanh, softmax) cannot be built.
+    #[error("layer {layer:?}: its fixed-point program")]
+    Program {
+        /// Layer name.
+        layer: String,
+        /// Why.
+        #[source]
+        source: Box<tosim_micro::fixed::FixedError>,
+    },
+    /// A hardware profile is not valid TOML.
+    #[error("{path}: bad hardware profile")]
+    ProfileToml {
+        /// The profile file.
+        path: PathBuf,
+        /// The TOML parser's error (with line and column).
+        #[source]
+        source: Box<toml::de::Error>,
+    },
     /// A gate-level unit could not be built.
     #[error(transparent)]
     Hardware(Box<HardwareError>),

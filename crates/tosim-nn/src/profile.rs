@@ -123,7 +123,8 @@ impl Profile {
     /// Parses a profile; `path` names it in errors.
     pub fn parse(text: &str, path: &Path, file: Option<PathBuf>) -> Result<Profile> {
         let bad = |what: String| NnError::BadProfile { path: path.to_path_buf(), what };
-        let t: ProfileToml = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let t: ProfileToml =
+            toml::from_str(text).map_err(|e| NnError::ProfileToml { path: path.to_path_buf(), source: Box::new(e) })?;
         let merged = |o: &Option<UnitsToml>| -> Result<FormatUnits> {
             let o = o.clone().unwrap_or_default();
             let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());

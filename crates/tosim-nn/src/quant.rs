@@ -547,7 +547,7 @@ impl QuantNet {
             let fixed = |f: FixedFn, scale: f64| {
                 FixedSpec::new(format.bits(), scale, out_frac)
                     .and_then(|spec| FixedProgram::build(f, spec))
-                    .map_err(|e| NnError::Quantise { layer: g.name.clone(), what: e.to_string() })
+                    .map_err(|e| NnError::Program { layer: g.name.clone(), source: Box::new(e) })
             };
             let act = match g.act {
                 Some(f) => Some(fixed(f, in_scale)?),
