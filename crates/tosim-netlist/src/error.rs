@@ -30,10 +30,10 @@ pub enum NetlistError {
         name: String,
     },
     /// A net id outside the netlist.
-    #[error("net id {net} does not exist")]
+    #[error("net id {} does not exist", net.0)]
     UnknownNet {
-        /// Raw id.
-        net: u32,
+        /// The id.
+        net: crate::NetId,
     },
     /// A net with more than one driver.
     #[error("{}net `{net}` has more than one driver", at(loc))]

@@ -360,7 +360,7 @@ impl NetlistBuilder {
 
     fn drive(&mut self, net: NetId, d: Driver) {
         match self.n.drivers.get(net.index()).copied() {
-            None => self.fail(NetlistError::UnknownNet { net: net.0 }),
+            None => self.fail(NetlistError::UnknownNet { net }),
             Some(Driver::None) => self.n.drivers[net.index()] = d,
             Some(_) => {
                 let name = self.n.net_names[net.index()].clone();
@@ -414,12 +414,12 @@ impl NetlistBuilder {
         }
         for &i in inputs {
             if i.index() >= self.n.net_names.len() {
-                self.fail(NetlistError::UnknownNet { net: i.0 });
+                self.fail(NetlistError::UnknownNet { net: i });
             }
         }
         for (p, &o) in outputs.iter().enumerate() {
             match self.n.drivers.get(o.index()).copied() {
-                None => self.fail(NetlistError::UnknownNet { net: o.0 }),
+                None => self.fail(NetlistError::UnknownNet { net: o }),
                 Some(Driver::None) => {
                     self.n.drivers[o.index()] = Driver::Cell { cell: id, pin: tosim_cells::PinId::from_index(p) }
                 }

@@ -80,7 +80,9 @@ fn stage(gate_inputs: Vec<usize>, outputs: Vec<usize>, k: u32, depth: u32) -> St
     }
 }
 
-/// [`synthetic_model`] for every cell type of `n`, in `n.types()` order.
+/// A made-up model of every cell type of `n`, in `n.types()` order: every
+/// input drives 2 gates, a negative-unate output is one stage, any other
+/// output one stage and an inverter.
 pub fn synthetic_models(n: &Netlist) -> Vec<CellModel> {
     n.types().iter().map(synthetic_model).collect()
 }

@@ -225,42 +225,34 @@ impl Logic {
 
     /// `x ^ y`.
     pub(crate) fn xor(&mut self, x: Sig, y: Sig) -> Sig {
-        match (Self::as_const(x), Self::as_const(y)) {
-            (Some(false), _) => y,
-            (_, Some(false)) => x,
-            (Some(true), _) => self.not(y),
-            (_, Some(true)) => self.not(x),
-            _ if x == y => ZERO,
-            _ if self.complementary(x, y) => ONE,
-            _ => {
-                if let Some(yi) = self.inverted(y) {
-                    return self.g(Gate::Xnor2, &[x, yi]);
-                }
-                if let Some(xi) = self.inverted(x) {
-                    return self.g(Gate::Xnor2, &[xi, y]);
-                }
-                self.g(Gate::Xor2, &[x, y])
-            }
-        }
+        self.parity(x, y, false)
     }
 
     /// `!(x ^ y)`.
     pub(crate) fn xnor(&mut self, x: Sig, y: Sig) -> Sig {
+        self.parity(x, y, true)
+    }
+
+    /// `x ^ y ^ inv`: XOR (`inv` false) or XNOR (`inv` true), folding
+    /// constants, equal and complementary inputs, and an inverted input into
+    /// the other gate of the pair.
+    fn parity(&mut self, x: Sig, y: Sig, inv: bool) -> Sig {
+        let (same, other) = if inv { (Gate::Xnor2, Gate::Xor2) } else { (Gate::Xor2, Gate::Xnor2) };
         match (Self::as_const(x), Self::as_const(y)) {
-            (Some(true), _) => y,
-            (_, Some(true)) => x,
-            (Some(false), _) => self.not(y),
-            (_, Some(false)) => self.not(x),
-            _ if x == y => ONE,
-            _ if self.complementary(x, y) => ZERO,
+            (Some(c), _) if c == inv => y,
+            (_, Some(c)) if c == inv => x,
+            (Some(_), _) => self.not(y),
+            (_, Some(_)) => self.not(x),
+            _ if x == y => Self::constant(inv),
+            _ if self.complementary(x, y) => Self::constant(!inv),
             _ => {
                 if let Some(yi) = self.inverted(y) {
-                    return self.g(Gate::Xor2, &[x, yi]);
+                    return self.g(other, &[x, yi]);
                 }
                 if let Some(xi) = self.inverted(x) {
-                    return self.g(Gate::Xor2, &[xi, y]);
+                    return self.g(other, &[xi, y]);
                 }
-                self.g(Gate::Xnor2, &[x, y])
+                self.g(same, &[x, y])
             }
         }
     }

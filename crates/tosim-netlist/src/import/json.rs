@@ -7,7 +7,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{line_of, resolve, ImportError, ImportOptions};
+use super::{line_of, named_module, resolve, single_root, ImportError, ImportOptions};
 use crate::{Loc, NetId, Netlist, NetlistBuilder, CONST0, CONST1};
 
 /// A JSON object kept in file order.
@@ -137,36 +137,19 @@ pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netli
         serde_json::from_str(text).map_err(|source| ImportError::Json { loc: loc0(source.line()), source })?;
     let modules = &parsed.modules.0;
     let is_module = |name: &str| modules.iter().any(|(n, m)| n == name && !attr_set(m, "blackbox"));
+    let names: Vec<&str> = modules.iter().map(|(n, _)| n.as_str()).collect();
     let (top_name, top) = if let Some(t) = opts.top {
-        modules.iter().find(|(n, _)| n == t).ok_or_else(|| ImportError::Syntax {
-            loc: loc0(0),
-            msg: format!(
-                "no module `{t}` (modules: {})",
-                modules.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })?
+        &modules[named_module(&names, t, loc0(0))?]
     } else if let Some(m) = modules.iter().find(|(_, m)| attr_set(m, "top")) {
         m
     } else {
-        let roots: Vec<&(String, YModule)> = modules
-            .iter()
-            .filter(|(n, m)| {
+        let roots: Vec<usize> = (0..modules.len())
+            .filter(|&i| {
+                let (n, m) = &modules[i];
                 !attr_set(m, "blackbox") && !modules.iter().any(|(_, o)| o.cells.0.iter().any(|(_, c)| &c.ty == n))
             })
             .collect();
-        match roots.as_slice() {
-            [one] => *one,
-            [] => return Err(ImportError::Syntax { loc: loc0(0), msg: "no top module found".into() }),
-            many => {
-                return Err(ImportError::Syntax {
-                    loc: loc0(0),
-                    msg: format!(
-                        "several top modules ({}): choose one",
-                        many.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                })
-            }
-        }
+        &modules[single_root(&names, &roots, loc0(0))?]
     };
     let mut b = NetlistBuilder::new(top_name);
     // Net names: the first visible netname of each bit, else the first hidden one.

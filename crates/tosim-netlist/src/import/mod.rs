@@ -180,6 +180,30 @@ pub(crate) fn resolve(name: &str, opts: &ImportOptions, loc: &Loc) -> Result<Res
     Err(ImportError::UnknownCell { name: name.to_string(), loc: loc.clone() })
 }
 
+/// The module called `top` among the modules `names` (its index).
+pub(crate) fn named_module(names: &[&str], top: &str, loc: Loc) -> Result<usize, ImportError> {
+    names
+        .iter()
+        .position(|n| *n == top)
+        .ok_or_else(|| ImportError::Syntax { loc, msg: format!("no module `{top}` (modules: {})", names.join(", ")) })
+}
+
+/// The one root module (instantiated by no other) among `roots`, indices
+/// into the modules `names`; none or several are errors.
+pub(crate) fn single_root(names: &[&str], roots: &[usize], loc: Loc) -> Result<usize, ImportError> {
+    match roots {
+        [one] => Ok(*one),
+        [] => Err(ImportError::Syntax { loc, msg: "no top module found".into() }),
+        many => Err(ImportError::Syntax {
+            loc,
+            msg: format!(
+                "several top modules ({}): choose one",
+                many.iter().map(|&i| names[i]).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+    }
+}
+
 /// 1-based line of the first occurrence of `needle` in `text` (0 when absent).
 pub(crate) fn line_of(text: &str, needle: &str) -> usize {
     text.find(needle).map(|p| text[..p].bytes().filter(|&b| b == b'\n').count() + 1).unwrap_or(0)

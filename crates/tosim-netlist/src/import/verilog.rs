@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::{resolve, ImportError, ImportOptions, Resolved};
+use super::{named_module, resolve, single_root, ImportError, ImportOptions, Resolved};
 use crate::{Gate, Loc, NetId, Netlist, NetlistBuilder, CONST0, CONST1};
 use tosim_cells::TruthTable;
 
@@ -967,31 +967,14 @@ pub(crate) fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Netli
             || Gate::ALL.iter().any(|g| g.name() == ty)
             || opts.cell_types.is_some_and(|f| f(ty).is_some())
     };
+    let names: Vec<&str> = mods.iter().map(|m| m.name.as_str()).collect();
     let top_idx = match opts.top {
-        Some(t) => mods.iter().position(|m| m.name == t).ok_or_else(|| ImportError::Syntax {
-            loc: loc(0),
-            msg: format!(
-                "no module `{t}` (modules: {})",
-                mods.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })?,
+        Some(t) => named_module(&names, t, loc(0))?,
         None => {
             let roots: Vec<usize> = (0..mods.len())
                 .filter(|&i| !leaf(&mods[i].name) && !mods.iter().any(|o| o.insts.iter().any(|c| c.ty == mods[i].name)))
                 .collect();
-            match roots.as_slice() {
-                [one] => *one,
-                [] => return Err(ImportError::Syntax { loc: loc(0), msg: "no top module found".into() }),
-                many => {
-                    return Err(ImportError::Syntax {
-                        loc: loc(0),
-                        msg: format!(
-                            "several top modules ({}): choose one",
-                            many.iter().map(|&i| mods[i].name.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    })
-                }
-            }
+            single_root(&names, &roots, loc(0))?
         }
     };
     let mut mods = mods;
