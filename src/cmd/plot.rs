@@ -2,8 +2,32 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use tosim_plot::{BoxPlot, Histogram, Kind, Plot, Table};
+
+/// `--kind` of `tosim plot`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlotKind {
+    /// Points.
+    Scatter,
+    /// Points joined, sorted by x.
+    Line,
+    /// Histogram of one column.
+    Hist,
+    /// Box plots of one column per group.
+    Box,
+}
+
+impl std::fmt::Display for PlotKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PlotKind::Scatter => "scatter",
+            PlotKind::Line => "line",
+            PlotKind::Hist => "hist",
+            PlotKind::Box => "box",
+        })
+    }
+}
 
 /// Arguments of `tosim plot`.
 #[derive(clap::Args, Debug)]
@@ -20,8 +44,8 @@ pub struct PlotArgs {
     #[arg(long)]
     pub group: Option<String>,
     /// `scatter`, `line` (points sorted by x), `hist` or `box`.
-    #[arg(long, default_value = "scatter")]
-    pub kind: String,
+    #[arg(long, value_enum, default_value_t = PlotKind::Scatter)]
+    pub kind: PlotKind,
     /// Logarithmic x axis (scatter, line).
     #[arg(long)]
     pub log_x: bool,
@@ -66,10 +90,10 @@ pub fn run(a: PlotArgs) -> Result<()> {
     let need = |c: &Option<String>, flag: &str| -> Result<String> {
         c.clone().with_context(|| format!("--kind {} needs {flag} COLUMN", a.kind))
     };
-    let svg = match a.kind.as_str() {
-        "scatter" | "line" => {
+    let svg = match a.kind {
+        PlotKind::Scatter | PlotKind::Line => {
             let (x, y) = (need(&a.x, "--x")?, need(&a.y, "--y")?);
-            let kind = Kind::from_name(&a.kind).unwrap_or_default();
+            let kind = if a.kind == PlotKind::Line { Kind::Line } else { Kind::Scatter };
             let mut p = Plot::new(&title, a.xlabel.as_deref().unwrap_or(&x), a.ylabel.as_deref().unwrap_or(&y))
                 .kind(kind)
                 .size(w, h);
@@ -87,7 +111,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
             }
             p.to_svg()
         }
-        "hist" => {
+        PlotKind::Hist => {
             let x = need(&a.x, "--x")?;
             let mut p = Histogram::new(&title, a.xlabel.as_deref().unwrap_or(&x)).bins(a.bins).size(w, h);
             // Group by pairing the column with itself, then keep the values.
@@ -100,7 +124,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
             }
             p.to_svg()
         }
-        "box" => {
+        PlotKind::Box => {
             let y = need(&a.y, "--y")?;
             let mut p = BoxPlot::new(&title, a.ylabel.as_deref().unwrap_or(&y)).size(w, h);
             for (name, pts) in t.xy_groups(&y, &y, a.group.as_deref())? {
@@ -112,7 +136,6 @@ pub fn run(a: PlotArgs) -> Result<()> {
             }
             p.to_svg()
         }
-        k => bail!("--kind {k}: expected scatter, line, hist or box"),
     };
     std::fs::write(&a.output, svg).with_context(|| format!("writing {}", a.output.display()))?;
     Ok(())
