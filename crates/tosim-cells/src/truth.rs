@@ -182,9 +182,18 @@ impl<G: Copy> GateMatcher<G> {
     /// order: where several gates or input orders compute one function, the
     /// first gate and the first order of [`TruthTable::input_orders`] win.
     pub fn new(gates: impl IntoIterator<Item = (G, TruthTable)>) -> Self {
+        Self::with_orders(gates, TruthTable::input_orders)
+    }
+
+    /// [`GateMatcher::new`] with the input orders of a `k`-input gate tried
+    /// in the order `orders(k)` gives (each a permutation of `0..k`).
+    pub fn with_orders(
+        gates: impl IntoIterator<Item = (G, TruthTable)>,
+        orders: impl Fn(usize) -> Vec<Vec<usize>>,
+    ) -> Self {
         let mut map = std::collections::HashMap::new();
         for (g, t) in gates {
-            for wiring in TruthTable::input_orders(t.inputs()) {
+            for wiring in orders(t.inputs()) {
                 // Input i of the gate reads input wiring[i] of the function.
                 if let Some(h) = t.rewired(&wiring) {
                     map.entry(h).or_insert((g, wiring));

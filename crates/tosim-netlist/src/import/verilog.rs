@@ -12,10 +12,11 @@
 //! `a & ~b` → ANDNOT, `~((a & b) | c)` → AOI21 …), else one gate per operator.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::{named_module, resolve, single_root, ImportError, ImportOptions, Resolved};
 use crate::{Gate, Loc, NetId, Netlist, NetlistBuilder, CONST0, CONST1};
-use tosim_cells::TruthTable;
+use tosim_cells::{GateMatcher, TruthTable};
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok<'a> {
@@ -847,21 +848,20 @@ fn value(e: &Expr, env: &dyn Fn(Sig) -> bool) -> bool {
     }
 }
 
-fn permutations(n: usize) -> Vec<Vec<usize>> {
-    if n == 0 {
-        return vec![Vec::new()];
-    }
-    let mut out = Vec::new();
-    for p in permutations(n - 1) {
-        for k in 0..n {
-            let mut q = p.clone();
-            q.insert(k, n - 1);
-            out.push(q);
-        }
-    }
-    // Identity first.
-    out.sort();
-    out
+/// The single-output abstract gates, as the Verilog reader matches
+/// expressions to them: the first gate of [`Gate::ALL`] that computes the
+/// function, and among its input orders the first in lexicographic order
+/// (the identity first).
+fn gate_matcher() -> &'static GateMatcher<Gate> {
+    static M: OnceLock<GateMatcher<Gate>> = OnceLock::new();
+    M.get_or_init(|| {
+        let gates = Gate::ALL.iter().filter(|g| g.outputs().len() == 1).map(|&g| (g, g.function(0)));
+        GateMatcher::with_orders(gates, |k| {
+            let mut orders = TruthTable::input_orders(k);
+            orders.sort();
+            orders
+        })
+    })
 }
 
 /// The single-output abstract gate computing `e`, with its input signals in pin order.
@@ -874,26 +874,9 @@ fn match_gate(e: &Expr) -> Option<(Gate, Vec<Sig>)> {
     let k = ls.len();
     let f =
         TruthTable::from_fn(k, |r| value(e, &|s| ls.iter().position(|&x| x == s).is_some_and(|i| r >> i & 1 == 1)))?;
-    for &g in Gate::ALL {
-        if g.inputs().len() != k || g.outputs().len() != 1 {
-            continue;
-        }
-        let gf = g.function(0);
-        for perm in permutations(k) {
-            // Gate pin i reads leaf perm[i]; the gate's function over leaves must equal f.
-            let ok = (0..1u32 << k).all(|r| {
-                let mut gr = 0u32;
-                for (i, &p) in perm.iter().enumerate() {
-                    gr |= (r >> p & 1) << i;
-                }
-                gf.eval(gr) == f.eval(r)
-            });
-            if ok {
-                return Some((g, perm.iter().map(|&p| ls[p]).collect()));
-            }
-        }
-    }
-    None
+    // Gate pin i reads leaf wiring[i].
+    let (g, wiring) = gate_matcher().find(f)?;
+    Some((g, wiring.iter().map(|&p| ls[p]).collect()))
 }
 
 struct Cell {
@@ -1148,5 +1131,33 @@ mod tests {
         assert_eq!(one("a ~^ b"), Some((Gate::Xnor2, vec![2, 3])));
         assert_eq!(one("~a"), Some((Gate::Inv, vec![2])));
         assert_eq!(one("(a & b) | c"), None);
+    }
+
+    /// The matcher picks what the reader's former search picked: the first
+    /// single-output gate of `Gate::ALL`, then its first input order in
+    /// lexicographic order whose rewired function is `f`.
+    #[test]
+    fn gate_matcher_is_the_first_gate_and_the_first_order() {
+        let search = |f: TruthTable| {
+            let k = f.inputs();
+            let mut orders = TruthTable::input_orders(k);
+            orders.sort();
+            Gate::ALL
+                .iter()
+                .filter(|g| g.inputs().len() == k && g.outputs().len() == 1)
+                .find_map(|&g| orders.iter().find(|w| g.function(0).rewired(w) == Some(f)).map(|w| (g, w.clone())))
+        };
+        for k in 1..=3usize {
+            for bits in 0..1u64 << (1 << k) {
+                let f = TruthTable::new(k, bits).unwrap();
+                assert_eq!(gate_matcher().find(f).map(|(g, w)| (g, w.to_vec())), search(f), "{}", f.to_hex());
+            }
+        }
+        for g in Gate::ALL.iter().filter(|g| g.inputs().len() == 4 && g.outputs().len() == 1) {
+            for w in TruthTable::input_orders(4) {
+                let f = g.function(0).rewired(&w).unwrap();
+                assert_eq!(gate_matcher().find(f).map(|(g, w)| (g, w.to_vec())), search(f), "{}", f.to_hex());
+            }
+        }
     }
 }
