@@ -119,7 +119,8 @@ impl Logic {
         }
     }
 
-    fn as_const(s: Sig) -> Option<bool> {
+    /// The value of a constant signal (`None` for any other).
+    pub(crate) fn as_const(s: Sig) -> Option<bool> {
         match s {
             ZERO => Some(false),
             ONE => Some(true),

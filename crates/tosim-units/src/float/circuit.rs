@@ -24,9 +24,9 @@ use super::FloatError;
 pub struct Wire(pub u32);
 
 /// Constant 0.
-pub const ZERO: Wire = Wire(0);
+pub const ZERO: Wire = Wire(crate::logic::ZERO);
 /// Constant 1.
-pub const ONE: Wire = Wire(1);
+pub const ONE: Wire = Wire(crate::logic::ONE);
 
 /// The folding builder (see the module documentation). The gate store,
 /// structural sharing, inverter lookup and dead-logic removal are
@@ -78,11 +78,7 @@ impl Circuit {
 
     /// The constant wire for `v`.
     pub fn constant(v: bool) -> Wire {
-        if v {
-            ONE
-        } else {
-            ZERO
-        }
+        Wire(Logic::constant(v))
     }
 
     /// `width` constant wires holding `value`, LSB first.
@@ -91,11 +87,7 @@ impl Circuit {
     }
 
     fn as_const(w: Wire) -> Option<bool> {
-        match w {
-            ZERO => Some(false),
-            ONE => Some(true),
-            _ => None,
-        }
+        Logic::as_const(w.0)
     }
 
     /// Declares an input bus, LSB first.
