@@ -313,9 +313,11 @@ fn unit_delay_glitches_equal_icarus() {
     // The binary16 adder: unit delay makes it glitch ~17x its settled count
     // (alignment and normalisation shifters whose selects arrive late); Icarus
     // sees the same transitions, so that figure is the model's, not a bug.
-    let fadd =
-        tosim_units::float::generate(&tosim_units::float::FloatSpec::new(tosim_units::float::FloatKind::Add, tosim_units::float::Format::Binary16))
-            .unwrap();
+    let fadd = tosim_units::float::generate(&tosim_units::float::FloatSpec::new(
+        tosim_units::float::FloatKind::Add,
+        tosim_units::float::Format::Binary16,
+    ))
+    .unwrap();
     for n in [
         unit(Kind::Mul, Arch::Dadda, w),
         unit(Kind::Add, Arch::KoggeStone, 2 * w),

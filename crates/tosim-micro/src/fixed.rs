@@ -578,20 +578,13 @@ pub fn is_wiring(op: MicroOp) -> bool {
 /// operands: the adder's carry-in is 0, the barrel shifter's amount is
 /// clamped to `width − 1`; other units take the operands as they are.
 pub fn unit_operands(op: MicroOp, args: &[u128]) -> Vec<u128> {
-    match op {
-        MicroOp::IntAdd { .. } => vec![args[0], args[1], 0],
-        MicroOp::IntSar { width } => vec![args[0], args[1].min(u128::from(width) - 1)],
-        _ => args.to_vec(),
-    }
+    op.unit_inputs(args)
 }
 
 /// The step's register result from its unit's output buses (the product of
 /// [`MicroOp::IntMulShr`] shifted and truncated, the first output otherwise).
 pub fn unit_result(op: MicroOp, out: &[u128]) -> u128 {
-    match op {
-        MicroOp::IntMulShr { width, shift } => (sext(out[0], 2 * width) >> shift) as u128 & mask(width),
-        _ => out.first().copied().unwrap_or(0),
-    }
+    op.unit_result(out)
 }
 
 /// Accuracy of a program against `f64` over a set of inputs.

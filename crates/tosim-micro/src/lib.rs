@@ -237,7 +237,7 @@ impl MicroOp {
     }
 
     /// Operand values as the unit's input buses (integer shift amounts clamped).
-    fn unit_inputs(self, args: &[u128]) -> Vec<u128> {
+    pub fn unit_inputs(self, args: &[u128]) -> Vec<u128> {
         match self {
             MicroOp::IntAdd { .. } => vec![args[0], args[1], 0],
             MicroOp::IntSar { width } => {
@@ -249,15 +249,16 @@ impl MicroOp {
     }
 
     /// The step's result from the unit's output buses.
-    fn unit_result(self, out: &[u128]) -> u128 {
+    pub fn unit_result(self, out: &[u128]) -> u128 {
         match self {
             MicroOp::IntMulShr { width, shift } => (sext(out[0], 2 * width) >> shift) as u128 & mask(width),
             _ => out.first().copied().unwrap_or(0),
         }
     }
 
-    /// Wiring steps computed directly.
-    fn wire(self, a: u128) -> Option<u128> {
+    /// The result of a wiring step (a constant shift: no gates) on its
+    /// operand; `None` for a step on a unit.
+    pub fn wire(self, a: u128) -> Option<u128> {
         match self {
             MicroOp::Shl { amount, width } => Some((a << amount) & mask(width)),
             MicroOp::Sar { amount, width } => Some((sext(a, width) >> amount) as u128 & mask(width)),
@@ -269,20 +270,8 @@ impl MicroOp {
 impl MicroProgram {
     /// Runs one input vector with the units' software references.
     pub fn run_reference(&self, inputs: &[u128]) -> Result<Vec<u128>, FloatError> {
-        let mut r = vec![0u128; self.regs];
-        for (&reg, &v) in self.inputs.iter().zip(inputs) {
-            r[reg.index()] = v;
-        }
-        for s in &self.steps {
-            let args: Vec<u128> = s
-                .srcs
-                .iter()
-                .map(|x| match *x {
-                    Src::Reg(i) => r[i.index()],
-                    Src::Const(c) => c,
-                })
-                .collect();
-            r[s.dst.index()] = if let Some(v) = s.op.wire(args[0]) {
+        self.execute(inputs, |_, s, args| {
+            Ok(if let Some(v) = s.op.wire(args[0]) {
                 v
             } else if let MicroOp::Select { width } = s.op {
                 if args[0] >> (width - 1) & 1 == 1 {
@@ -291,13 +280,40 @@ impl MicroProgram {
                     args[1]
                 }
             } else if let Some(spec) = s.op.float_spec(self.format) {
-                reference(&spec, &args)?[0]
+                reference(&spec, args)?[0]
             } else if let Some(spec) = s.op.int_spec() {
-                let out = tosim_units::reference(&spec, &s.op.unit_inputs(&args))?;
+                let out = tosim_units::reference(&spec, &s.op.unit_inputs(args))?;
                 s.op.unit_result(&out)
             } else {
                 return Err(FloatError::Internal { what: "micro-op without a unit" });
-            };
+            })
+        })
+    }
+
+    /// Runs the program on one input vector: every register starts at 0, the
+    /// inputs go to the input registers, and each step's result — what
+    /// `step(index, step, operands)` returns for the operands' register values
+    /// and constants, in port order — goes to its destination register.
+    /// Returns the output registers. Every interpreter of a program over one
+    /// input vector (the units' references, the network's processing
+    /// elements) is this loop with its own `step`.
+    pub fn execute<E>(
+        &self,
+        inputs: &[u128],
+        mut step: impl FnMut(usize, &Step, &[u128]) -> Result<u128, E>,
+    ) -> Result<Vec<u128>, E> {
+        let mut r = vec![0u128; self.regs];
+        for (&reg, &v) in self.inputs.iter().zip(inputs) {
+            r[reg.index()] = v;
+        }
+        let mut args: Vec<u128> = Vec::with_capacity(4);
+        for (i, s) in self.steps.iter().enumerate() {
+            args.clear();
+            args.extend(s.srcs.iter().map(|x| match *x {
+                Src::Reg(j) => r[j.index()],
+                Src::Const(c) => c,
+            }));
+            r[s.dst.index()] = step(i, s, &args)?;
         }
         Ok(self.outputs.iter().map(|&o| r[o.index()]).collect())
     }

@@ -61,10 +61,9 @@
 
 use std::ops::Range;
 
-use tosim_micro::{self as micro, MicroOp, MicroProgram, Src};
+use tosim_micro::{self as micro, fixed, MicroOp, MicroProgram, Src};
 use tosim_netlist::Netlist;
 use tosim_units::float::{FloatError, FloatKind, FloatSpec, Format};
-use tosim_units::{mask, sext};
 
 use crate::engine::{Arith, NoSink, Sink};
 use crate::error::{HardwareError, NnError, Result};
@@ -463,32 +462,22 @@ impl FloatNet {
     /// Runs micro-program `p` with the units' references, step by step,
     /// reporting every unit operation; steps in `exp` count as [`Primitive::Exp`].
     fn micro<S: Sink>(&self, s: &mut S, p: &MicroProgram, exp: Range<usize>, inputs: &[u128]) -> Result<Vec<u128>> {
-        let mut r = vec![0u128; p.regs];
-        for (&reg, &v) in p.inputs.iter().zip(inputs) {
-            r[reg.index()] = v;
-        }
-        for (i, st) in p.steps.iter().enumerate() {
-            let mut args = [0u128; 3];
-            for (a, x) in args.iter_mut().zip(&st.srcs) {
-                *a = match *x {
-                    Src::Reg(j) => r[j.index()],
-                    Src::Const(c) => c,
-                };
+        p.execute(inputs, |i, st, args| {
+            if let Some(v) = st.op.wire(args[0]) {
+                return Ok(v);
             }
-            let n = st.srcs.len();
             let prim = if exp.contains(&i) { P_EXP } else { prim_of(st.op) };
             let unit = self.unit_of(st.op);
-            r[st.dst.index()] = match st.op {
-                MicroOp::Shl { amount, width } => (args[0] << amount) & mask(width),
-                MicroOp::Sar { amount, width } => (sext(args[0], width) >> amount) as u128 & mask(width),
+            Ok(match st.op {
                 MicroOp::Select { width } => {
                     let y = if args[0] >> (width - 1) & 1 == 1 { args[2] } else { args[1] };
-                    s.op(unit, prim, &args[..3], y);
+                    s.op(unit, prim, args, y);
                     y
                 }
                 MicroOp::Float(k) => {
-                    let y = fop(self.format, k, args[0], args[1]).map_err(|e| float_err(k.name(), e))?;
-                    s.op(unit, prim, &args[..n], y);
+                    let y = fop(self.format, k, args[0], args.get(1).copied().unwrap_or(0))
+                        .map_err(|e| float_err(k.name(), e))?;
+                    s.op(unit, prim, args, y);
                     y
                 }
                 op => {
@@ -498,26 +487,15 @@ impl FloatNet {
                             what: format!("{op:?} has no unit"),
                         })
                     })?;
-                    let ins: Vec<u128> = match op {
-                        MicroOp::IntAdd { .. } => vec![args[0], args[1], 0],
-                        MicroOp::IntSar { width } => {
-                            vec![args[0], args[1].min(u128::from(width) - 1) & mask(tosim_units::clog2(width))]
-                        }
-                        _ => args[..n].to_vec(),
-                    };
+                    let ins = fixed::unit_operands(op, args);
                     let out = tosim_units::reference(&spec, &ins).map_err(|source| {
                         NnError::from(HardwareError::Generate { unit: spec.design_name(), source })
                     })?;
-                    let y = out.first().copied().unwrap_or(0);
-                    s.op(unit, prim, &ins, y);
-                    match op {
-                        MicroOp::IntMulShr { width, shift } => (sext(y, 2 * width) >> shift) as u128 & mask(width),
-                        _ => y,
-                    }
+                    s.op(unit, prim, &ins, out.first().copied().unwrap_or(0));
+                    fixed::unit_result(op, &out)
                 }
-            };
-        }
-        Ok(p.outputs.iter().map(|&o| r[o.index()]).collect())
+            })
+        })
     }
 
     /// Neuron `o` of layer `l` on one sample, up to (not including) the softmax.
@@ -678,7 +656,8 @@ mod tests {
     /// plus zeros, ones, subnormals, infinities and NaN.
     fn operands(f: Format, n: u64) -> Vec<u128> {
         let w = f.width();
-        let mut v: Vec<u128> = (0..n).map(|i| u128::from(tosim_sim::splitmix64_at(7, i)) & mask(w)).collect();
+        let mut v: Vec<u128> =
+            (0..n).map(|i| u128::from(tosim_sim::splitmix64_at(7, i)) & tosim_units::mask(w)).collect();
         let edges = [0.0, -0.0, 1.0, -1.0, 0.5, 3.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-40, 6e-8];
         v.extend(edges.iter().map(|&e| f.round(e)));
         v

@@ -44,7 +44,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use tosim_micro::fixed::{self, FixedProgram, Role};
-use tosim_micro::{MicroOp, Src};
+use tosim_micro::MicroOp;
 use tosim_netlist::library::Library;
 use tosim_netlist::Netlist;
 use tosim_sim::{Delay, HwUnit};
@@ -848,24 +848,11 @@ impl IntNet {
         lane: impl Fn(usize) -> usize,
         inputs: &[u128],
     ) -> Result<Vec<u128>> {
-        let p = &m.program.program;
-        let mut r = vec![0u128; p.regs];
-        for (&reg, &v) in p.inputs.iter().zip(inputs) {
-            r[reg.index()] = v;
-        }
-        for (i, st) in p.steps.iter().enumerate() {
-            let args: Vec<u128> = st
-                .srcs
-                .iter()
-                .map(|x| match *x {
-                    Src::Reg(j) => r[j.index()],
-                    Src::Const(c) => c,
-                })
-                .collect();
-            r[st.dst.index()] = match m.step_slot[i] {
-                None => fixed::plain_op(st.op, &args),
+        m.program.program.execute(inputs, |i, st, args| {
+            Ok(match m.step_slot[i] {
+                None => fixed::plain_op(st.op, args),
                 Some(slot) => {
-                    let ops = fixed::unit_operands(st.op, &args);
+                    let ops = fixed::unit_operands(st.op, args);
                     let out = match st.op {
                         MicroOp::Select { width } => {
                             vec![if ops[0] >> (width - 1) & 1 == 1 { ops[2] } else { ops[1] }]
@@ -875,9 +862,8 @@ impl IntNet {
                     sinks[lane(i)].op(slot, l.prims[slot], &ops, out.first().copied().unwrap_or(0));
                     fixed::unit_result(st.op, &out)
                 }
-            };
-        }
-        Ok(p.outputs.iter().map(|&o| r[o.index()]).collect())
+            })
+        })
     }
 
     fn shapes(&self) -> Vec<LayerShape> {
