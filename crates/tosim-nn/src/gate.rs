@@ -411,9 +411,10 @@ impl GateNet {
     }
 
     /// Gate evaluations a run performed: every simulated operation evaluates
-    /// every instruction of its unit's compiled program once.
+    /// every cell of its unit once (operations × cells, the measure of
+    /// `docs/performance.md` for every engine).
     pub fn gate_evaluations(&self, run: &NetRun) -> u64 {
-        run.unit_operations.iter().zip(&self.units).map(|(&n, u)| n * u.hw.program().instructions() as u64).sum()
+        run.unit_operations.iter().zip(&self.units).map(|(&n, u)| n * u.hw.netlist().cell_count() as u64).sum()
     }
 
     /// Layer names.

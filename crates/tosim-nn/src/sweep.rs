@@ -69,7 +69,7 @@ impl Rng {
 
     fn unit(&mut self) -> f64 {
         self.n += 1;
-        (tosim_sim::splitmix64_at(self.seed, self.n) >> 11) as f64 / (1u64 << 53) as f64
+        tosim_sim::unit_f64(tosim_sim::splitmix64_at(self.seed, self.n))
     }
 
     /// Uniform in [lo, hi).

@@ -62,8 +62,8 @@ pub use ops::{Insn, OpKind, SlotId};
 pub use report::{add_opt, NetReport, Report, Stats, TypeReport};
 pub use run::{simulate, Mode, Run, RunError, RunOptions};
 pub use stream::{
-    box_muller, open_file, splitmix64, splitmix64_at, standard_normal, Distribution, FileStream, Generated, Recorded,
-    Stream, StreamError, IN_MEMORY_BYTES,
+    box_muller, open_file, splitmix64, splitmix64_at, standard_normal, unit_f64, Distribution, FileStream, Generated,
+    Recorded, Stream, StreamError, IN_MEMORY_BYTES,
 };
 pub use synthetic::synthetic_models;
 pub use transpose::transpose64;

@@ -214,8 +214,9 @@ pub fn box_muller(u1: f64, u2: f64) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-/// Uniform in [0, 1) from the top 53 bits.
-fn unit_f64(x: u64) -> f64 {
+/// Uniform in [0, 1) from the top 53 bits of a 64-bit random number (every
+/// uniform draw of tosim: operand streams, the study, the sweep's weights).
+pub fn unit_f64(x: u64) -> f64 {
     (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 

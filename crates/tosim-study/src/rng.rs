@@ -1,6 +1,6 @@
 //! The study's deterministic random numbers.
 
-use tosim_sim::{splitmix64_at, standard_normal};
+use tosim_sim::{splitmix64_at, standard_normal, unit_f64};
 
 /// Output `i`, `i + 1`, … of SplitMix64 seeded with the study seed mixed
 /// with a stream number (one independent sequence per swept stream).
@@ -27,7 +27,7 @@ impl Rng {
 
     /// Uniform in [0, 1) from the top 53 bits of the next output.
     pub(crate) fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        unit_f64(self.next())
     }
 
     /// Standard normal from the next two outputs ([`tosim_sim::standard_normal`]).
