@@ -139,7 +139,7 @@ pub fn predictors(
         // Weights in 1/100 fF so that the engine's integer weights hold them.
         let mut st = if deck { deck_stages(delay)? } else { unit.stages(delay)? };
         st.load = st.cap.iter().map(|c| (c * 100.0).round() as u32).collect();
-        let gp = GlitchProgram::from_stages(st);
+        let gp = GlitchProgram::from_stages(st).map_err(stage_err)?;
         let per = tosim_sim::run_glitch(&gp, &stream, &GlitchOptions { base: opts, transport: false })
             .per_op
             .unwrap_or_default();

@@ -67,7 +67,33 @@ pub enum StageError {
     /// The stage netlist failed its checks.
     #[error("stage netlist: {0}")]
     Netlist(#[from] NetlistError),
+    /// The glitch engine's schedule would not fit: every node is listed at
+    /// every time step of its activity window, and the windows of this design
+    /// add up to more entries than the engine holds.
+    #[error(
+        "the glitch engine cannot schedule this design: {nodes} CMOS stages over {steps} time steps \
+         need {entries} schedule entries ({bytes} bytes), more than the limit of {limit} entries; \
+         count it with zero delay (`--mode zero`), or split it into smaller units"
+    )]
+    TooLarge {
+        /// Stage nodes.
+        nodes: usize,
+        /// Time steps (the latest settling time).
+        steps: u64,
+        /// Schedule entries needed (evaluation and update lists).
+        entries: u64,
+        /// Bytes they would take.
+        bytes: u64,
+        /// The limit ([`MAX_SCHEDULE_ENTRIES`]).
+        limit: u64,
+    },
 }
+
+/// The most schedule entries (node × time step pairs of the evaluation and
+/// update lists, 4 bytes each) the glitch engine allocates: 2^30, 4 GiB.
+/// Designs above it are refused by [`GlitchProgram::compile`] before any
+/// large allocation, with [`StageError::TooLarge`].
+pub const MAX_SCHEDULE_ENTRIES: u64 = 1 << 30;
 
 /// Delay of a stage node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -412,11 +438,12 @@ pub struct GlitchProgram {
 impl GlitchProgram {
     /// Expands `n` into stages (see [`StageNetlist::new`]) and compiles it.
     pub fn compile(n: &Netlist, models: &[CellModel], delay: Delay) -> Result<GlitchProgram, StageError> {
-        Ok(Self::from_stages(StageNetlist::new(n, models, delay)?))
+        Self::from_stages(StageNetlist::new(n, models, delay)?)
     }
 
-    /// Compiles a stage netlist.
-    pub fn from_stages(stages: StageNetlist) -> GlitchProgram {
+    /// Compiles a stage netlist ([`StageError::TooLarge`] when its schedule
+    /// would not fit, see [`MAX_SCHEDULE_ENTRIES`]).
+    pub fn from_stages(stages: StageNetlist) -> Result<GlitchProgram, StageError> {
         let sn = &stages.netlist;
         let nn = sn.net_count();
         let matcher = crate::ops::matcher();
@@ -481,6 +508,35 @@ impl GlitchProgram {
         }
         let horizon = latest.iter().copied().max().unwrap_or(0);
         let steps = horizon as usize;
+        // The schedule lists every node at every step of its window: refuse a
+        // design whose lists would not fit before allocating them (their
+        // offsets are u32; a 420k-cell, 41k-level design overflowed them).
+        if steps > 0 {
+            let span = |a: u32, z: u32| {
+                let z = z.min(horizon - 1);
+                if a > z {
+                    0
+                } else {
+                    u64::from(z - a) + 1
+                }
+            };
+            let entries: u64 = windows
+                .iter()
+                .map(|&(n, e, z)| {
+                    let nd = &nodes[n as usize];
+                    span(e, z) + span(e + nd.rise.min(nd.fall) - 1, z)
+                })
+                .sum();
+            if entries > MAX_SCHEDULE_ENTRIES {
+                return Err(StageError::TooLarge {
+                    nodes: nodes.len(),
+                    steps: u64::from(horizon),
+                    entries,
+                    bytes: entries * 4,
+                    limit: MAX_SCHEDULE_ENTRIES,
+                });
+            }
+        }
         let csr = |pick: &dyn Fn(&Window) -> Option<(u32, u32)>| {
             let mut count = vec![0u32; steps + 1];
             for w in &windows {
@@ -628,7 +684,7 @@ impl GlitchProgram {
                 .collect();
             UnitPlan { steps: steps_insns, fold_at, fold_nets, copies, settle, class, weights }
         });
-        GlitchProgram {
+        Ok(GlitchProgram {
             unit,
             inputs: sn.inputs().iter().map(|b| b.nets.iter().map(|x| x.0).collect()).collect(),
             stages,
@@ -640,7 +696,7 @@ impl GlitchProgram {
             eval_at,
             update_at,
             horizon,
-        }
+        })
     }
 
     /// The same program without the unit-delay fast path (tests compare the

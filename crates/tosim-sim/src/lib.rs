@@ -57,7 +57,7 @@ pub use analog::{run_analog, AnalogActivity, AnalogError};
 pub use compile::{CompileError, Load, Program, SlotKind};
 pub use delay::RcParams;
 pub use engine::{run_zero_delay, uses_hardware_popcount, Activity, Histogram, OpCounts, Options, Outputs, LANES};
-pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist};
+pub use glitch::{run_glitch, Delay, GlitchOptions, GlitchProgram, StageError, StageNetlist, MAX_SCHEDULE_ENTRIES};
 pub use ops::{Insn, OpKind, SlotId};
 pub use report::{add_opt, NetReport, Report, Stats, TypeReport};
 pub use run::{simulate, Mode, Run, RunError, RunOptions};

@@ -381,3 +381,40 @@ fn unit_delay_leaves_inverters_of_constant_nodes_alone() {
     let (trans, _) = glitch_oracle(gp.stages(), &s, false);
     assert_eq!(act.transitions, trans);
 }
+
+/// A design whose glitch schedule would not fit is refused before the large
+/// allocation, with the sizes in the error (issue 18: a 420k-cell, 41k-level
+/// design overflowed the schedule's u32 offsets and panicked). A chain of N
+/// NAND2 cells `c_i = NAND(c_{i−1}, x)` with unit delays: node i can change
+/// from step 0 (x) to step i (the chain), so its window has i + 1 steps in the
+/// evaluation list and i + 1 in the update list: N(N + 1) entries in all.
+#[test]
+fn glitch_schedule_too_large_is_refused_with_its_size() {
+    let chain = |len: usize| {
+        let mut b = NetlistBuilder::new("chain");
+        let x = b.add_input_bus("x", 1)[0];
+        let mut c = x;
+        for _ in 0..len {
+            c = b.gate(Gate::Nand2, &[c, x]);
+        }
+        b.add_output_bus("y", &[c]);
+        b.finish().unwrap()
+    };
+    let n = chain(40_000);
+    match GlitchProgram::compile(&n, &synthetic_models(&n), Delay::Unit) {
+        Err(crate::StageError::TooLarge { nodes, steps, entries, limit, .. }) => {
+            assert_eq!((nodes, steps), (40_000, 40_000));
+            assert_eq!(entries, 40_000 * 40_001);
+            assert_eq!(limit, crate::MAX_SCHEDULE_ENTRIES);
+        }
+        other => panic!("expected TooLarge, got {:?}", other.map(|p| p.horizon())),
+    }
+    // A short chain of the same shape compiles and runs as the event-driven reference.
+    let n = chain(200);
+    let gp = GlitchProgram::compile(&n, &synthetic_models(&n), Delay::Unit).unwrap();
+    assert_eq!(gp.horizon(), 200);
+    let s = Generated::uniform(&[1], 64, 3);
+    let act = run_glitch(&gp, &s, &GlitchOptions { base: Options::default(), transport: false });
+    let (trans, _) = glitch_oracle(gp.stages(), &s, false);
+    assert_eq!(act.transitions, trans);
+}
