@@ -37,7 +37,7 @@
 use std::ops::Range;
 
 use rayon::prelude::*;
-use tosim_sim::{GlitchOptions, HwUnit, Options, Stream};
+use tosim_sim::{GlitchOptions, HwUnit, Options, Recorded};
 
 use crate::gate::{Counts, LayerRun, NeuronRun, Primitive};
 use crate::Result;
@@ -357,7 +357,13 @@ fn simulate(
                     starts.push(starts[starts.len() - 1] + 1 + (ops.len() / k) as u64);
                 }
                 let len = starts[starts.len() - 1];
-                let stream = SlotStream { k, segs: gsegs, starts: &starts, carry, slot: si };
+                // Element after element, each preceded by its carried operation.
+                let mut values: Vec<u128> = Vec::with_capacity(len as usize * k);
+                for &(o, ops) in gsegs {
+                    values.extend(carry[o][si].iter().map(|&v| u128::from(v)));
+                    values.extend(ops.iter().map(|&v| u128::from(v)));
+                }
+                let stream = Recorded::new(k, values);
                 let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk: len };
                 let act = u.hw.count(&stream, &opts);
                 let per_op = act.per_op.unwrap_or_default();
@@ -424,43 +430,6 @@ fn simulate(
         }
         for &(o, ops) in &segs {
             acc.carry[o][si].copy_from_slice(&ops[ops.len() - k..]);
-        }
-    }
-}
-
-/// The operand stream of one slot over a batch: element after element, each
-/// preceded by its carried operation.
-struct SlotStream<'a> {
-    k: usize,
-    segs: &'a [(usize, &'a [u64])],
-    starts: &'a [u64],
-    carry: &'a [Vec<Vec<u64>>],
-    slot: usize,
-}
-
-impl Stream for SlotStream<'_> {
-    fn len(&self) -> u64 {
-        self.starts[self.starts.len() - 1]
-    }
-
-    fn operands(&self) -> usize {
-        self.k
-    }
-
-    fn fill(&self, first: u64, out: &mut [u128]) {
-        let k = self.k;
-        let mut seg = self.starts.partition_point(|&s| s <= first).saturating_sub(1);
-        for (j, dst) in out.chunks_mut(k).enumerate() {
-            let op = first + j as u64;
-            while seg + 2 < self.starts.len() && op >= self.starts[seg + 1] {
-                seg += 1;
-            }
-            let (o, ops) = self.segs[seg];
-            let i = (op - self.starts[seg]) as usize;
-            let src = if i == 0 { &self.carry[o][self.slot][..] } else { &ops[(i - 1) * k..i * k] };
-            for (d, &v) in dst.iter_mut().zip(src) {
-                *d = u128::from(v);
-            }
         }
     }
 }
