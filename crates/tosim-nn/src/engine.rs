@@ -37,7 +37,7 @@
 use std::ops::Range;
 
 use rayon::prelude::*;
-use tosim_sim::{GlitchOptions, HwUnit, Options, Recorded};
+use tosim_sim::{GlitchOptions, HwUnit, Options, Stream};
 
 use crate::gate::{Counts, LayerRun, NeuronRun, Primitive};
 use crate::Result;
@@ -357,13 +357,7 @@ fn simulate(
                     starts.push(starts[starts.len() - 1] + 1 + (ops.len() / k) as u64);
                 }
                 let len = starts[starts.len() - 1];
-                // Element after element, each preceded by its carried operation.
-                let mut values: Vec<u128> = Vec::with_capacity(len as usize * k);
-                for &(o, ops) in gsegs {
-                    values.extend(carry[o][si].iter().map(|&v| u128::from(v)));
-                    values.extend(ops.iter().map(|&v| u128::from(v)));
-                }
-                let stream = Recorded::new(k, values);
+                let stream = SlotStream { k, segs: gsegs, starts: &starts, carry, slot: si };
                 let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk: len };
                 let act = u.hw.count(&stream, &opts);
                 let per_op = act.per_op.unwrap_or_default();
@@ -376,13 +370,7 @@ fn simulate(
                 let glitch_per_op = u.hw.count_glitch(&stream, &gopts).map(|a| a.per_op.unwrap_or_default());
                 // The first output bus of every operation.
                 let outputs = act.outputs.unwrap_or_default();
-                let bus0: Vec<u128>;
-                let out: &[u128] = if outputs.buses() == 1 {
-                    outputs.values()
-                } else {
-                    bus0 = outputs.bus(0).collect();
-                    &bus0
-                };
+                let (nbus, out) = (outputs.buses().max(1), outputs.values());
                 gsegs
                     .iter()
                     .zip(&starts)
@@ -408,7 +396,7 @@ fn simulate(
                             }
                             let s = t.sample[i] as usize - first;
                             r.per_sample[s] += sw;
-                            if out.get(j) != Some(&t.expect[i]) {
+                            if out.get(j * nbus) != Some(&t.expect[i]) {
                                 r.bad[s] += 1;
                             }
                         }
@@ -430,6 +418,54 @@ fn simulate(
         }
         for &(o, ops) in &segs {
             acc.carry[o][si].copy_from_slice(&ops[ops.len() - k..]);
+        }
+    }
+}
+
+/// The operand stream of one slot over a group of elements: element after
+/// element, each preceded by its carried operation (read in place: whole runs
+/// of an element's operations are copied at once).
+struct SlotStream<'a> {
+    k: usize,
+    segs: &'a [(usize, &'a [u64])],
+    /// Where each element's operations start in the stream (its carried one first); one past the end last.
+    starts: &'a [u64],
+    carry: &'a [Vec<Vec<u64>>],
+    slot: usize,
+}
+
+impl Stream for SlotStream<'_> {
+    fn len(&self) -> u64 {
+        self.starts[self.starts.len() - 1]
+    }
+
+    fn operands(&self) -> usize {
+        self.k
+    }
+
+    fn fill(&self, first: u64, out: &mut [u128]) {
+        let k = self.k;
+        let end = first + (out.len() / k) as u64;
+        let mut seg = self.starts.partition_point(|&s| s <= first).saturating_sub(1);
+        let (mut op, mut w) = (first, 0usize);
+        while op < end && seg + 1 < self.starts.len() {
+            let (o, ops) = self.segs[seg];
+            let (s0, s1) = (self.starts[seg], self.starts[seg + 1]);
+            if op == s0 {
+                for (d, &v) in out[w..w + k].iter_mut().zip(&self.carry[o][self.slot]) {
+                    *d = u128::from(v);
+                }
+                w += k;
+                op += 1;
+            }
+            let take = (s1.min(end) - op) as usize;
+            let i = (op - s0 - 1) as usize;
+            for (d, &v) in out[w..w + take * k].iter_mut().zip(&ops[i * k..(i + take) * k]) {
+                *d = u128::from(v);
+            }
+            w += take * k;
+            op += take as u64;
+            seg += 1;
         }
     }
 }
