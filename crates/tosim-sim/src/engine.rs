@@ -525,6 +525,13 @@ impl Geometry {
     pub(crate) fn valid(&self, w: usize, b: usize, l: usize) -> bool {
         self.start[w] + ((b * 64 + l) as u64) < self.end[w]
     }
+
+    /// Lanes of block `b` in sub-stream `w` that hold operations: the lanes
+    /// `l` with [`Geometry::valid`], which are always a prefix `0..n`.
+    #[inline]
+    pub(crate) fn valid_lanes(&self, w: usize, b: usize) -> usize {
+        self.end[w].saturating_sub(self.start[w] + (b * 64) as u64).min(64) as usize
+    }
 }
 
 /// Loads the operands of one block (or the primer when `b` is `None`) as bit
@@ -558,7 +565,7 @@ pub(crate) fn load_inputs(
             }
             Some(b) => {
                 let first = g.op(w, b, 0);
-                let valid = (0..64).take_while(|&l| g.valid(w, b, l)).count().max(1);
+                let valid = g.valid_lanes(w, b).max(1);
                 stream.fill(first, &mut ops[..valid * k]);
                 for l in valid..64 {
                     ops.copy_within((valid - 1) * k..valid * k, l * k);
@@ -595,7 +602,7 @@ pub(crate) fn load_inputs(
 fn store_outputs(outputs: &[Vec<u32>], buf: &[Blk], g: &Geometry, b: usize, start: u64, out: &mut [u128]) {
     let nb = outputs.len();
     for w in 0..W {
-        let valid = (0..64).take_while(|&l| g.valid(w, b, l)).count();
+        let valid = g.valid_lanes(w, b);
         if valid == 0 {
             continue;
         }
