@@ -148,6 +148,16 @@ impl Recorder {
         Recorder { slots: (0..slots).map(|_| Trace::default()).collect(), sample: 0 }
     }
 
+    /// Forgets every operation (keeps the memory).
+    fn clear(&mut self) {
+        for t in &mut self.slots {
+            t.operands.clear();
+            t.expect.clear();
+            t.sample.clear();
+            t.prim.clear();
+        }
+    }
+
     /// Makes room for `more` samples like the ones recorded so far.
     fn reserve(&mut self, more: usize, operands: &[usize]) {
         for (t, &k) in self.slots.iter_mut().zip(operands) {
@@ -241,26 +251,28 @@ pub(crate) fn run<A: Arith>(
         };
         // Samples per batch: about `batch_macs` multiply-accumulates.
         let batch = (batch_macs / (plan.macs * n).max(1)).max(1);
+        // One recorder per element, reused from batch to batch.
+        let mut recs: Vec<Recorder> = (0..n).map(|_| Recorder::new(plan.slots.len())).collect();
         let mut b0 = 0;
         while b0 < samples {
             let b1 = (b0 + batch).min(samples);
             // The reference drives each element: its operations per slot.
-            let traced: Vec<(Recorder, Vec<i64>)> = (0..n)
-                .into_par_iter()
-                .map(|o| {
-                    let mut rec = Recorder::new(plan.slots.len());
+            let mut vals: Vec<Vec<i64>> = recs
+                .par_iter_mut()
+                .enumerate()
+                .map(|(o, rec)| {
+                    rec.clear();
                     let mut vals = Vec::with_capacity(b1 - b0);
                     for (s, xs) in input.iter().enumerate().take(b1).skip(b0) {
                         rec.sample = s as u32;
-                        vals.push(arith.element(li, &mut rec, o, xs)?);
+                        vals.push(arith.element(li, rec, o, xs)?);
                         if s == b0 {
                             rec.reserve(b1 - b0 - 1, &operands);
                         }
                     }
-                    Ok((rec, vals))
+                    Ok(vals)
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let (mut recs, mut vals): (Vec<Recorder>, Vec<Vec<i64>>) = traced.into_iter().unzip();
             if arith.has_across(li) {
                 let mut second: Vec<Recorder> = (0..n).map(|_| Recorder::new(plan.slots.len())).collect();
                 for s in b0..b1 {
@@ -358,13 +370,25 @@ fn simulate(
                 }
                 let len = starts[starts.len() - 1];
                 let stream = SlotStream { k, segs: gsegs, starts: &starts, carry, slot: si };
-                let opts = Options { per_op_stats: false, record_per_op: true, outputs: true, chunk: len };
+                let opts = Options {
+                    per_op_stats: false,
+                    record_per_op: true,
+                    outputs: true,
+                    first_output_only: true,
+                    chunk: len,
+                };
                 let act = u.hw.count(&stream, &opts);
                 let per_op = act.per_op.unwrap_or_default();
                 // Glitch mode: the same stream on the glitch engine (counts only;
                 // the settled outputs are the zero-delay engine's).
                 let gopts = GlitchOptions {
-                    base: Options { per_op_stats: false, record_per_op: true, outputs: false, chunk: len },
+                    base: Options {
+                        per_op_stats: false,
+                        record_per_op: true,
+                        outputs: false,
+                        first_output_only: false,
+                        chunk: len,
+                    },
                     transport: false,
                 };
                 let glitch_per_op = u.hw.count_glitch(&stream, &gopts).map(|a| a.per_op.unwrap_or_default());

@@ -802,6 +802,25 @@ impl IntLayer {
     }
 }
 
+/// The first output bus of the common units on `ops`, as
+/// [`tosim_units::reference`] computes it (inputs masked to their ports),
+/// without its allocation; `None` for the others (the caller falls back to it).
+/// Every value is checked against the unit's gate-level output anyway.
+#[inline]
+fn first_output(spec: &UnitSpec, ops: &[u128]) -> Option<u128> {
+    let n = spec.width;
+    let m = tosim_units::mask(n);
+    let sx = |v: u128| tosim_units::sext(v & m, n);
+    Some(match (spec.kind, ops) {
+        (Kind::Add, &[a, b, c]) => ((a & m) + (b & m) + (c & 1)) & m,
+        (Kind::Sub, &[a, b]) => (a & m).wrapping_sub(b & m) & m,
+        (Kind::Max, &[a, b]) if spec.signed => sx(a).max(sx(b)) as u128 & m,
+        (Kind::Mul, &[a, b]) if spec.signed => (sx(a) * sx(b)) as u128 & tosim_units::mask(2 * n),
+        (Kind::Relu, &[a]) => sx(a).max(0) as u128,
+        _ => return None,
+    })
+}
+
 fn mask(v: i64, bits: u32) -> u128 {
     (v as i128 as u128) & ((1u128 << bits) - 1)
 }
@@ -818,10 +837,14 @@ fn sext(v: u128, bits: u32) -> i64 {
 
 impl IntNet {
     /// The reference output buses of the unit in `slot` on `ops`.
-    fn unit_ref(&self, l: &IntLayer, slot: usize, ops: &[u128]) -> Result<Vec<u128>> {
+    fn unit_ref(&self, l: &IntLayer, slot: usize, ops: &[u128]) -> Result<u128> {
         match &l.specs[slot] {
-            Some(spec) => tosim_units::reference(spec, ops)
-                .map_err(|source| HardwareError::Generate { unit: spec.design_name(), source }.into()),
+            Some(spec) => match first_output(spec, ops) {
+                Some(y) => Ok(y),
+                None => tosim_units::reference(spec, ops)
+                    .map(|out| out.first().copied().unwrap_or(0))
+                    .map_err(|source| HardwareError::Generate { unit: spec.design_name(), source }.into()),
+            },
             // Selectors carry their width in the step ([`IntNet::micro`]).
             None => {
                 Err(HardwareError::Other { unit: format!("slot {slot}"), what: "a selector outside a program".into() }
@@ -833,8 +856,7 @@ impl IntNet {
     /// One operation of `slot`: recorded with its reference result (the first output bus).
     #[inline]
     fn ev<S: Sink>(&self, l: &IntLayer, s: &mut S, slot: usize, ops: &[u128]) -> Result<u128> {
-        let out = self.unit_ref(l, slot, ops)?;
-        let y = out.first().copied().unwrap_or(0);
+        let y = self.unit_ref(l, slot, ops)?;
         s.op(slot, l.prims[slot], ops, y);
         Ok(y)
     }
@@ -854,14 +876,18 @@ impl IntNet {
                 None => fixed::plain_op(st.op, args),
                 Some(slot) => {
                     let ops = fixed::unit_operands(st.op, args);
-                    let out = match st.op {
+                    let y = match st.op {
                         MicroOp::Select { width } => {
-                            vec![if ops[0] >> (width - 1) & 1 == 1 { ops[2] } else { ops[1] }]
+                            if ops[0] >> (width - 1) & 1 == 1 {
+                                ops[2]
+                            } else {
+                                ops[1]
+                            }
                         }
                         _ => self.unit_ref(l, slot, &ops)?,
                     };
-                    sinks[lane(i)].op(slot, l.prims[slot], &ops, out.first().copied().unwrap_or(0));
-                    fixed::unit_result(st.op, &out)
+                    sinks[lane(i)].op(slot, l.prims[slot], &ops, y);
+                    fixed::unit_result(st.op, &[y])
                 }
             })
         })

@@ -192,11 +192,14 @@ pub struct Options {
     /// Keep every operation's settled output bus values ([`Activity::outputs`];
     /// memory: 16 bytes per output bus per operation). Zero-delay engine only.
     pub outputs: bool,
+    /// With `outputs`: keep only the first output bus (what a caller that
+    /// checks a unit's result needs; an adder's carry-out is then dropped).
+    pub first_output_only: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { per_op_stats: true, record_per_op: false, chunk: 1 << 16, outputs: false }
+        Options { per_op_stats: true, record_per_op: false, chunk: 1 << 16, outputs: false, first_output_only: false }
     }
 }
 
@@ -728,7 +731,7 @@ fn run_chunk_impl<const PER_OP: bool>(
         }
         eval_insns::<PER_OP>(&p.insns, buf, &mut counts, plan_insns, cls);
         if opts.outputs {
-            store_outputs(&p.outputs, buf, &g, b, start, outputs);
+            store_outputs(&p.outputs[..kept_outputs(p, opts)], buf, &g, b, start, outputs);
         }
         if PER_OP {
             cls.fold(&p.classes, sw, nt);
@@ -836,13 +839,22 @@ pub(crate) fn chunks(len: u64, chunk: u64) -> Vec<(u64, u64)> {
     (0..len.div_ceil(c)).map(|i| (i * c, ((i + 1) * c).min(len))).collect()
 }
 
+/// Output buses whose values a run keeps.
+fn kept_outputs(p: &Program, opts: &Options) -> usize {
+    if opts.first_output_only {
+        p.outputs.len().min(1)
+    } else {
+        p.outputs.len()
+    }
+}
+
 /// Runs the zero-delay engine over the whole stream (in parallel on the
 /// current rayon pool); the result does not depend on the number of threads.
 pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activity {
     let parts = chunks(stream.len(), opts.chunk);
     // Output values go straight to their place in one vector: each chunk
     // gets its own slice.
-    let nb = p.outputs.len();
+    let nb = kept_outputs(p, opts);
     let mut values = vec![0u128; if opts.outputs { stream.len() as usize * nb } else { 0 }];
     let mut slices: Vec<&mut [u128]> = Vec::with_capacity(parts.len());
     let mut rest = &mut values[..];
@@ -853,12 +865,17 @@ pub fn run_zero_delay(p: &Program, stream: &dyn Stream, opts: &Options) -> Activ
         rest = tail;
     }
     let mut act = if opts.record_per_op {
-        let outs: Vec<Activity> = parts
+        let outs = parts
             .par_iter()
             .zip(slices)
-            .map_init(|| Scratch::new(p), |scr, (&(a, b), out)| run_chunk(p, stream, a, b, scr, opts, out).act)
-            .collect();
-        outs.iter().sum()
+            .map_init(|| Scratch::new(p), |scr, (&(a, b), out)| run_chunk(p, stream, a, b, scr, opts, out).act);
+        // In stream order; the first chunk's counts are taken over, not copied.
+        let mut outs = outs.collect::<Vec<Activity>>().into_iter();
+        let mut act = outs.next().unwrap_or_default();
+        for o in outs {
+            act += &o;
+        }
+        act
     } else {
         parts
             .par_iter()

@@ -120,7 +120,7 @@ fn models_with_internal_nodes(n: &Netlist) -> Vec<CellModel> {
 fn check(n: &Netlist, stream: &dyn Stream, chunk: u64) {
     let models = models_with_internal_nodes(n);
     let p = Program::compile(n, &models).unwrap();
-    let opts = Options { per_op_stats: true, record_per_op: true, chunk, outputs: true };
+    let opts = Options { per_op_stats: true, record_per_op: true, chunk, outputs: true, first_output_only: false };
     let act = run_zero_delay(&p, stream, &opts);
     let (toggles, sw, nt) = oracle(n, &models, stream);
     // Output values: the scalar evaluator's, operation by operation.
@@ -147,8 +147,11 @@ fn check(n: &Netlist, stream: &dyn Stream, chunk: u64) {
     // Nearest rank: the ceil(0.5 n)-th smallest.
     assert_eq!(st.median, sorted[(sorted.len() as u64 * 50).div_ceil(100) as usize - 1]);
     // Without per-op work the totals are the same.
-    let plain =
-        run_zero_delay(&p, stream, &Options { per_op_stats: false, record_per_op: false, chunk, outputs: false });
+    let plain = run_zero_delay(
+        &p,
+        stream,
+        &Options { per_op_stats: false, record_per_op: false, chunk, outputs: false, first_output_only: false },
+    );
     assert_eq!(plain.toggles, act.toggles);
     assert!(plain.outputs.is_none());
     // Outputs alone (no per-op counting) are the same values.
