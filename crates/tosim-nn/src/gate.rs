@@ -294,6 +294,19 @@ impl UnitCache {
         Ok(self.units.len() - 1)
     }
 
+    /// The engine records operands as 64-bit words: a unit with a wider input
+    /// port is refused (it would be driven with truncated operands).
+    fn check_port_widths(&self) -> Result<()> {
+        match self.units.iter().find(|u| u.hw.program().input_widths().iter().any(|&w| w > 64)) {
+            Some(u) => Err(HardwareError::Other {
+                unit: u.name.clone(),
+                what: "an input port wider than 64 bits (the network engine records 64-bit operands)".into(),
+            }
+            .into()),
+            None => Ok(()),
+        }
+    }
+
     fn int(&mut self, spec: UnitSpec, primitive: Primitive) -> Result<usize> {
         let name = spec.design_name();
         self.get(&name, primitive, || {
@@ -336,6 +349,7 @@ impl GateNet {
             plans.push(plan);
             report_units.extend(order);
         }
+        cache.check_port_widths()?;
         let arith = NetArith::Int(IntNet { qnet, layers });
         Ok(GateNet { arith, profile, units: cache.units, plans, mode, batch_macs: engine::BATCH_MACS, report_units })
     }
@@ -350,12 +364,7 @@ impl GateNet {
             let fu = profile.float;
             slots.push(cache.get(&name, prim, || crate::float::unit_netlist(op, f, fu))?);
         }
-        // Operands are recorded as 64-bit words.
-        if let Some(u) = cache.units.iter().find(|u| u.hw.program().input_widths().iter().any(|&w| w > 64)) {
-            return Err(
-                HardwareError::Other { unit: u.name.clone(), what: "an input port wider than 64 bits".into() }.into()
-            );
-        }
+        cache.check_port_widths()?;
         let plans = net
             .layers
             .iter()
