@@ -196,8 +196,6 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let spec = a.unit.any_spec()?;
     let u = HwUnit::abstract_cells(spec.generate()?)?;
     let text = std::fs::read_to_string(&a.stream).with_context(|| format!("reading {}", a.stream.display()))?;
-    // `#` starts a comment anywhere on a line; the stream parser skips whole comment lines.
-    let text: String = text.lines().flat_map(|l| [l.split('#').next().unwrap_or(""), "\n"]).collect();
     let ops = Recorded::parse(text.as_bytes(), &a.stream.display().to_string(), u.program().input_widths())?;
     let y = u.eval_stream(&ops);
     // Float units print IEEE bit patterns, always in hex.

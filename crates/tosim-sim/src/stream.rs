@@ -341,12 +341,10 @@ fn parse_lines(
         let start = offset;
         offset += line.len() + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // `#` starts a comment anywhere on a line.
+        let line = line.split(|&b| b == b'#').next().unwrap_or(line);
         let mut fields = line.split(|&b| b == b' ' || b == b'\t' || b == b',').filter(|f| !f.is_empty());
-        let first = match fields.next() {
-            None => continue,
-            Some(f) if f[0] == b'#' => continue,
-            Some(f) => f,
-        };
+        let Some(first) = fields.next() else { continue };
         if !at(start, ops) {
             break;
         }
@@ -590,6 +588,15 @@ impl Stream for Recorded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `#` starts a comment anywhere on a line: whole comment lines and trailing comments.
+    #[test]
+    fn comments_anywhere_on_a_line() {
+        let r = Recorded::parse(b"# a, b\n1 2 # first\n\n0x3,4#second\n", "c.txt", &[8, 8]).unwrap();
+        assert_eq!(r.values(), &[1, 2, 3, 4]);
+        let e = Recorded::parse(b"1 # 2\n", "c.txt", &[8, 8]).unwrap_err().to_string();
+        assert!(e.contains("c.txt:1") && e.contains("1 operands, expected 2"), "{e}");
+    }
 
     #[test]
     fn splitmix_reference_values() {
