@@ -166,11 +166,6 @@ impl HwUnit {
         run_zero_delay(&self.program, stream, &opts).outputs.unwrap_or_default()
     }
 
-    /// The output buses of one operation.
-    pub fn eval_one(&self, inputs: &[u128]) -> Vec<u128> {
-        self.eval(inputs).into_values()
-    }
-
     /// Zero-delay counts (and, with [`Options::outputs`], values) of `stream`.
     pub fn count(&self, stream: &dyn Stream, opts: &Options) -> Activity {
         run_zero_delay(&self.program, stream, opts)
