@@ -748,14 +748,6 @@ impl IntLayer {
             }
             None => None,
         };
-        let act = match &ql.act {
-            Some(p) => Some(sb.program(p, u)?),
-            None => None,
-        };
-        let softmax = match &ql.softmax {
-            Some(p) => Some(sb.program(p, u)?),
-            None => None,
-        };
         let batchnorm = match &ql.batchnorm {
             Some(bn) => {
                 let d = QBatchNorm::DIV_BITS;
@@ -776,38 +768,21 @@ impl IntLayer {
             }
             None => None,
         };
+        let act = match &ql.act {
+            Some(p) => Some(sb.program(p, u)?),
+            None => None,
+        };
+        let softmax = match &ql.softmax {
+            Some(p) => Some(sb.program(p, u)?),
+            None => None,
+        };
         // The report lists a layer's units as mul, acc, relu, leaky, requant,
-        // batch norm, then the programs' units.
-        let mut order = vec![sb.unit[mul], sb.unit[acc]];
-        let fixed_slots: Vec<usize> = relu
-            .map(|r| vec![r.0])
-            .unwrap_or_default()
-            .into_iter()
-            .chain(leaky.iter().flatten().copied())
-            .chain(requant.iter().flat_map(|r| [r[0], r[1], r[2]]))
-            .chain(batchnorm.iter().flatten().copied())
-            .collect();
-        order.extend(fixed_slots.iter().map(|&s| sb.unit[s]));
-        for m in act.iter().chain(&softmax) {
-            let mut us: Vec<usize> = Vec::new();
-            for s in m.step_slot.iter().flatten() {
-                if !us.contains(&sb.unit[*s]) {
-                    us.push(sb.unit[*s]);
-                }
-            }
-            order.extend(us);
-        }
-        let mut seen = Vec::new();
-        order.retain(|u| {
-            let new = !seen.contains(u);
-            seen.push(*u);
-            new
-        });
+        // batch norm, then the programs' units: the order the slots were made in.
         let plan =
             LayerPlan { name: ql.name.clone(), elements: ql.dense.outputs, macs: ql.dense.inputs, slots: sb.unit };
         let layer =
             IntLayer { specs: sb.specs, prims: sb.prims, mul, acc, relu, leaky, requant, batchnorm, act, softmax };
-        Ok((layer, plan, order))
+        Ok((layer, plan, sb.order))
     }
 }
 
