@@ -23,8 +23,6 @@ use std::io::Write;
 use std::time::Instant;
 
 use thiserror::Error;
-use tosim_netlist::library::Library;
-use tosim_netlist::Netlist;
 
 use crate::{
     run_analog, run_glitch, AnalogError, Delay, GlitchOptions, Histogram, HwUnit, HwUnitError, OpCounts, Options,
@@ -104,17 +102,6 @@ pub struct Run {
     pub analog: Option<(Vec<f64>, Vec<f64>)>,
     /// Wall-clock time of the simulation in seconds.
     pub seconds: f64,
-}
-
-impl HwUnit {
-    /// `netlist` bound to `lib`, or with the synthetic models of its cell
-    /// types without a library ([`HwUnit::abstract_cells`]), and compiled.
-    pub fn new(netlist: Netlist, lib: Option<&Library>) -> Result<HwUnit, HwUnitError> {
-        match lib {
-            None => HwUnit::abstract_cells(netlist),
-            Some(l) => HwUnit::bind(netlist, l),
-        }
-    }
 }
 
 /// Runs `stream` through `unit` in the engine `opts` names: zero-delay

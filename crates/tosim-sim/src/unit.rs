@@ -76,6 +76,15 @@ pub struct HwUnit {
 }
 
 impl HwUnit {
+    /// `netlist` bound to `lib`, or with the synthetic models of its cell
+    /// types without a library ([`HwUnit::abstract_cells`]), and compiled.
+    pub fn new(netlist: Netlist, lib: Option<&Library>) -> Result<HwUnit, HwUnitError> {
+        match lib {
+            None => HwUnit::abstract_cells(netlist),
+            Some(l) => HwUnit::bind(netlist, l),
+        }
+    }
+
     /// Binds `netlist` through `lib` and compiles it.
     pub fn bind(netlist: Netlist, lib: &Library) -> Result<HwUnit, HwUnitError> {
         let models = lib

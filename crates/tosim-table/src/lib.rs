@@ -137,22 +137,16 @@ impl Draws {
     }
 }
 
-/// `n` bound to `lib` (synthetic loads of its cell types without a library)
-/// and compiled.
-pub fn unit(n: Netlist, lib: Option<&Library>) -> Result<HwUnit, HwUnitError> {
-    HwUnit::new(n, lib)
-}
-
 /// Transistors of `n` with the cells bound to `lib` (static TOs per operation).
 pub fn static_tos(n: &Netlist, lib: Option<&Library>) -> Result<u64, CostError> {
-    Ok(unit(n.clone(), lib)?.transistors())
+    Ok(HwUnit::new(n.clone(), lib)?.transistors())
 }
 
 /// Total zero-delay switching TOs of `n` over `ops` (one `Vec` of input bus
 /// values per operation, in order), with cells bound to `lib`. The first
 /// operation switches from the all-zero state, as in tosim-sim.
 pub fn switching_tos(n: &Netlist, lib: Option<&Library>, ops: &[Vec<u128>]) -> Result<u64, CostError> {
-    Ok(unit_switching_tos(&unit(n.clone(), lib)?, ops))
+    Ok(unit_switching_tos(&HwUnit::new(n.clone(), lib)?, ops))
 }
 
 /// Total zero-delay switching TOs of unit `u` over `ops` (as [`switching_tos`]).
@@ -186,7 +180,7 @@ pub fn program_costs(p: &MicroProgram, lib: Option<&Library>, inputs: &[Vec<u128
         let Some(name) = s.op.unit_name(p.format) else { continue };
         if let std::collections::btree_map::Entry::Vacant(e) = nets.entry(name) {
             if let Some(n) = s.op.netlist(p.format)? {
-                e.insert(unit(n, lib)?);
+                e.insert(HwUnit::new(n, lib)?);
             }
         }
     }
